@@ -1,0 +1,1 @@
+"""Consents: an append-only record of what each customer allowed, and when."""

@@ -1,0 +1,1 @@
+"""Customers (parties): profile, contact points and attachments."""

@@ -1,0 +1,145 @@
+"""Engine and session factory, the declarative ``Base``, and the column types every domain shares.
+
+Two databases are first-class: SQLite (the embedded default, a file) and PostgreSQL
+(production). The column types below hide the two places where they differ in ways
+that matter to us: time zones and exact money.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any
+
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, event, types
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, mapped_column
+from sqlalchemy.pool import ConnectionPoolEntry
+
+# Stable constraint names, so that Alembic migrations can name what they alter.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(types.TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC timestamp on both databases.
+
+    SQLite has no time zone type and hands back naive datetimes; this type refuses
+    naive input and always returns aware UTC values.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: c360 stores aware UTC timestamps only")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # raw SQLite text, e.g. from an aggregate
+            value = dt.datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Money(types.TypeDecorator[Decimal]):
+    """An exact amount with two decimal places.
+
+    PostgreSQL stores ``NUMERIC(18, 2)``. SQLite has no exact decimal type (its
+    NUMERIC is a float underneath, and so are its SUMs), so there the amount is
+    stored as an integer count of minor units (cents), which sums exactly.
+    """
+
+    impl = types.Numeric(18, 2)
+    cache_ok = True
+    _SCALE = Decimal(100)
+    _QUANTUM = Decimal("0.01")
+
+    def load_dialect_impl(self, dialect: Dialect) -> types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(types.Numeric(18, 2, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | int | str | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("money must be Decimal, never float")
+        amount = Decimal(value).quantize(self._QUANTUM)
+        return int(amount * self._SCALE) if dialect.name == "sqlite" else amount
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return (Decimal(int(value)) / self._SCALE).quantize(self._QUANTUM)
+        return Decimal(value).quantize(self._QUANTUM)
+
+
+def str_enum(enum_cls: type[Enum], length: int = 32) -> types.Enum:
+    """Store an enum by its value as a plain string column (no native enum type to migrate)."""
+    return types.Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+# SQLite only treats ``INTEGER PRIMARY KEY`` as its fast rowid alias; BIGINT would not be.
+IdType = BigInteger().with_variant(Integer(), "sqlite")
+
+# Reusable column shapes, in the manner of the SQLAlchemy 2 docs.
+int_pk = Annotated[int, mapped_column(IdType, primary_key=True)]
+utc_datetime = Annotated[dt.datetime, mapped_column(UtcDateTime())]
+money = Annotated[Decimal, mapped_column(Money())]
+str_code = Annotated[str, mapped_column(String(32))]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    """An async engine for SQLite or PostgreSQL with the settings c360 relies on."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+        return engine
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+    )
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # Foreign keys are off by default in SQLite; WAL lets readers run beside a writer.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.close()
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,1 @@
+"""Identity: records from source systems and how they map onto golden customers."""

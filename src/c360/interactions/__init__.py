@@ -1,0 +1,1 @@
+"""Contacts with the customer (calls, visits, messages) and support tickets."""

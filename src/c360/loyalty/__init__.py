@@ -1,0 +1,1 @@
+"""Loyalty programs, tiers, member accounts and the points ledger."""

@@ -1,0 +1,30 @@
+"""Every domain's tables, imported in one place so ``Base.metadata`` knows them all."""
+
+from c360.consent.models import Consent, Partner
+from c360.customers.models import Attachment, ContactPoint, Customer
+from c360.database import Base
+from c360.holdings.models import Holding, Product
+from c360.identity.models import SourceRecord
+from c360.interactions.models import Interaction, SupportTicket
+from c360.loyalty.models import LoyaltyAccount, LoyaltyLedgerEntry, LoyaltyProgram, LoyaltyTier
+from c360.warranty.models import WarrantyClaim, WarrantyPolicy
+
+__all__ = [
+    "Attachment",
+    "Base",
+    "Consent",
+    "ContactPoint",
+    "Customer",
+    "Holding",
+    "Interaction",
+    "LoyaltyAccount",
+    "LoyaltyLedgerEntry",
+    "LoyaltyProgram",
+    "LoyaltyTier",
+    "Partner",
+    "Product",
+    "SourceRecord",
+    "SupportTicket",
+    "WarrantyClaim",
+    "WarrantyPolicy",
+]

@@ -1,0 +1,53 @@
+"""Typed settings, read from the environment with the prefix ``C360_``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development only: a production deployment must set C360_SECRET_KEY (checked below).
+_DEVELOPMENT_SECRET = "c360-development-secret-do-not-use-in-production"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="C360_", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = "sqlite+aiosqlite:///./c360.db"
+    # Key for the keyed hashes of national ids and tokens: the hashes are only
+    # as private as this key.
+    secret_key: SecretStr = SecretStr(_DEVELOPMENT_SECRET)
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_echo: bool = False
+    # Demo customers loaded by `c360 serve --demo` into an empty database.
+    demo_customers: int = Field(default=2_000, ge=1)
+    demo_seed: int = 42
+    log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if (
+            self.environment is Environment.PRODUCTION
+            and self.secret_key.get_secret_value() == _DEVELOPMENT_SECRET
+        ):
+            raise ValueError("C360_SECRET_KEY must be set in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Warranty policies on purchased goods and the claims against them."""
