@@ -77,7 +77,7 @@ def generate_dataset(
 
     step = iter(range(1, _RELATED_STEPS + 1))
     progress(RELATING, 0, _RELATED_STEPS)
-    holding, holdings = generate_holdings(catalogue, people, simulation, timeline, seed=seed)
+    holding, holdings = generate_holdings(catalogue, people, created_at, simulation, timeline, seed=seed)
     progress(RELATING, next(step), _RELATED_STEPS)
     policies, claims, purchases, _ = generate_warranties(catalogue, texts, people, holdings, timeline, seed=seed)
     progress(RELATING, next(step), _RELATED_STEPS)

@@ -62,7 +62,10 @@ def product_table(catalogue: Catalogue) -> TableData:
     )
 
 
-def _dates(rng: np.random.Generator, sim: Simulation, order: np.ndarray, timeline: Timeline) -> tuple[np.ndarray, np.ndarray]:
+def _dates(
+    rng: np.random.Generator, sim: Simulation, order: np.ndarray, joined: np.ndarray, timeline: Timeline
+) -> tuple[np.ndarray, np.ndarray]:
+    """Opened and closed dates; ``joined`` is each holding's customer's first day."""
     held = sim.holdings
     position = np.empty(len(order), dtype=np.int64)
     position[order] = np.arange(len(order))
@@ -70,7 +73,8 @@ def _dates(rng: np.random.Generator, sim: Simulation, order: np.ndarray, timelin
     closure = held.closure[order]
     closed_with = np.where(held.closed_with[order] >= 0, position[np.maximum(held.closed_with[order], 0)], -1)
 
-    opened = timeline.random_days(rng, opened_month)
+    # The joining month's holdings open on the first day at the earliest.
+    opened = np.maximum(timeline.random_days(rng, opened_month), joined)
     is_closed = closed_month != NOT_CLOSED
     closed = np.full(len(order), np.datetime64("NaT"), dtype="datetime64[D]")
     own = np.flatnonzero(closure == Closure.TERM_OR_CHOICE)
@@ -164,14 +168,16 @@ def _statuses(rng: np.random.Generator, product: np.ndarray, opened: np.ndarray,
 
 
 def generate_holdings(
-    catalogue: Catalogue, people: People, sim: Simulation, timeline: Timeline, *, seed: int
+    catalogue: Catalogue, people: People, customer_created_at: np.ndarray, sim: Simulation,
+    timeline: Timeline, *, seed: int,
 ) -> tuple[TableData, Holdings]:
     rng = stream(seed, "holdings")
     held = sim.holdings
     order = np.lexsort((held.product, held.opened_month, held.customer))
     customer, product = held.customer[order], held.product[order]
-    opened, closed = _dates(rng, sim, order, timeline)
-    created_at = random_times(rng, opened)
+    opened, closed = _dates(rng, sim, order, people.customer_since[customer], timeline)
+    # Not before the customer's own record, on the day they joined.
+    created_at = np.maximum(random_times(rng, opened), customer_created_at[customer] + np.timedelta64(5, "m"))
     as_of = timeline.as_of_instant
     closed_at = random_times(rng, closed)
     refreshed = random_instants_between(rng, np.full(len(order), as_of - np.timedelta64(35, "D")), np.full(len(order), as_of))

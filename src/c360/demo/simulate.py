@@ -139,7 +139,7 @@ class _Births:
 
 
 def _inputs(
-    people: People, births: _Births, state: _State, month: int, active: int, timeline: Timeline
+    people: People, births: _Births, state: _State | _Rebuilt, month: int, active: int, timeline: Timeline
 ) -> PropensityInputs:
     start = timeline.start(month)
     birth_month = births.month[:active]
@@ -161,6 +161,38 @@ def _inputs(
         enquiry_months=np.minimum(month - state.enquired[:active], NO_ENQUIRY),
         calendar_month=start.month,
     )
+
+
+@dataclass(frozen=True)
+class _Rebuilt:
+    """The parts of ``_State`` that model inputs read, rebuilt from a finished simulation."""
+
+    opened: np.ndarray
+    enquired: np.ndarray
+
+
+def inputs_at_month(people: People, simulation: Simulation, timeline: Timeline, month: int) -> PropensityInputs:
+    """The model's inputs at the start of ``month``, for the customers who had joined by then.
+
+    What the simulation drew from in that month, rebuilt from its output: the in-memory
+    twin of ``oracle.read_inputs`` for quick experiments without a database.
+    """
+    active = int(np.searchsorted(people.joined_month, month, side="right"))
+    held = simulation.holdings
+    opened = np.full((active, len(PRODUCT_CODES)), -1, dtype=np.int64)
+    open_then = (
+        (held.opened_month < month)
+        & ((held.closed_month == NOT_CLOSED) | (held.closed_month >= month))
+        & (held.customer < active)
+    )
+    opened[held.customer[open_then], held.product[open_then]] = held.opened_month[open_then]
+    enquired = np.full((active, len(PRODUCT_CODES)), -NO_ENQUIRY, dtype=np.int64)
+    asked = (simulation.enquiries.month < month) & (simulation.enquiries.customer < active)
+    order = np.argsort(simulation.enquiries.month[asked], kind="stable")  # the latest wins
+    enquired[simulation.enquiries.customer[asked][order], simulation.enquiries.product[asked][order]] = (
+        simulation.enquiries.month[asked][order]
+    )
+    return _inputs(people, _Births.of(people), _Rebuilt(opened, enquired), month, active, timeline)
 
 
 def _lifetimes(rng: np.random.Generator, state: _State, products: np.ndarray) -> np.ndarray:
