@@ -60,7 +60,9 @@ async def fresh_database(backend: str) -> AsyncIterator[str]:
 async def server_version(url: str) -> str:
     if url.startswith("sqlite"):
         return f"SQLite {sqlite3.sqlite_version}"
-    connection = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(False))
+    connection = await asyncpg.connect(
+        make_url(url).set(drivername="postgresql").render_as_string(False)
+    )
     try:
         return f"PostgreSQL {await connection.fetchval('SHOW server_version')}"
     finally:
@@ -79,7 +81,11 @@ async def run(backend: str, customers: int, seed: int) -> dict[str, Any]:
         try:
             print(f"{backend}: loading {customers:,} customers", file=sys.stderr)
             report = await load_demo_data(
-                engine, customers=customers, seed=seed, secret_key="bench", on_progress=show_progress
+                engine,
+                customers=customers,
+                seed=seed,
+                secret_key="bench",
+                on_progress=show_progress,
             )
             database = await server_version(url)
         finally:
@@ -113,7 +119,8 @@ def merge(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def print_table(results: list[dict[str, Any]]) -> None:
     print(f"{'backend':<11} {'customers':>10} {'rows':>11} {'seconds':>8}  database")
     for r in results:
-        print(f"{r['backend']:<11} {r['customers']:>10,} {r['rows_total']:>11,} {r['seconds']:>8.1f}  {r['database']}")
+        counts = f"{r['customers']:>10,} {r['rows_total']:>11,} {r['seconds']:>8.1f}"
+        print(f"{r['backend']:<11} {counts}  {r['database']}")
 
 
 def main() -> None:

@@ -45,14 +45,20 @@ def _digest(rows: list[tuple[Any, ...]]) -> str:
 
 
 def dataset_digests(dataset: DemoDataset) -> dict[str, str]:
-    """Per table, the digest of the rows as generated (the PostgreSQL encoding is the logical one)."""
+    """Per table, the digest of the rows as generated (PostgreSQL's encoding is the logical one)."""
     digests = {}
     for name in TABLE_ORDER:
         columns, rows = stored_rows(dataset.tables[name], "postgresql")
         order = [columns.index(c.name) for c in Base.metadata.tables[name].columns]
-        json_columns = {i for i, c in enumerate(Base.metadata.tables[name].columns) if c.type.__class__.__name__ in ("JSON", "JSONB")}
+        json_columns = {
+            i
+            for i, c in enumerate(Base.metadata.tables[name].columns)
+            if c.type.__class__.__name__ in ("JSON", "JSONB")
+        }
         reordered = [
-            tuple(orjson.loads(row[j]) if i in json_columns else row[j] for i, j in enumerate(order))
+            tuple(
+                orjson.loads(row[j]) if i in json_columns else row[j] for i, j in enumerate(order)
+            )
             for row in rows
         ]
         digests[name] = _digest(reordered)

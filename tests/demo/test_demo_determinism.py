@@ -11,24 +11,34 @@ from c360.demo import DEMO_AS_OF, load_demo_data
 from c360.demo.dataset import DemoDataset, generate_dataset
 
 
-async def test_database_holds_exactly_the_generated_rows(demo_engine, demo_dataset: DemoDataset) -> None:
+async def test_database_holds_exactly_the_generated_rows(
+    demo_engine, demo_dataset: DemoDataset
+) -> None:
     # Both backends are compared with the same in-memory rows, so they hold the same data.
     assert await database_digests(demo_engine) == dataset_digests(demo_dataset)
 
 
-async def test_loading_the_same_seed_twice_gives_identical_databases(demo_engine, database_factory) -> None:
+async def test_loading_the_same_seed_twice_gives_identical_databases(
+    demo_engine, database_factory
+) -> None:
     url = await asyncio.to_thread(database_factory.create)
     engine = create_engine(url)
     try:
-        await load_demo_data(engine, customers=DEMO_CUSTOMERS, seed=DEMO_SEED, secret_key=DEMO_SECRET)
+        await load_demo_data(
+            engine, customers=DEMO_CUSTOMERS, seed=DEMO_SEED, secret_key=DEMO_SECRET
+        )
         assert await database_digests(engine) == await database_digests(demo_engine)
     finally:
         await engine.dispose()
 
 
 def test_generation_repeats_and_depends_on_the_seed(demo_dataset: DemoDataset) -> None:
-    again = generate_dataset(customers=DEMO_CUSTOMERS, seed=DEMO_SEED, secret_key=DEMO_SECRET, as_of=DEMO_AS_OF)
-    other = generate_dataset(customers=DEMO_CUSTOMERS, seed=DEMO_SEED + 1, secret_key=DEMO_SECRET, as_of=DEMO_AS_OF)
+    again = generate_dataset(
+        customers=DEMO_CUSTOMERS, seed=DEMO_SEED, secret_key=DEMO_SECRET, as_of=DEMO_AS_OF
+    )
+    other = generate_dataset(
+        customers=DEMO_CUSTOMERS, seed=DEMO_SEED + 1, secret_key=DEMO_SECRET, as_of=DEMO_AS_OF
+    )
     expected = dataset_digests(demo_dataset)
     assert dataset_digests(again) == expected
     different = dataset_digests(other)

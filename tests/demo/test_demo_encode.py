@@ -17,7 +17,9 @@ DIALECTS = {"sqlite": aiosqlite.dialect(), "postgresql": asyncpg.dialect()}
 
 
 @pytest.mark.parametrize("dialect_name", sorted(DIALECTS))
-def test_every_column_matches_sqlalchemys_bind_processing(demo_dataset: DemoDataset, dialect_name: str) -> None:
+def test_every_column_matches_sqlalchemys_bind_processing(
+    demo_dataset: DemoDataset, dialect_name: str
+) -> None:
     dialect = DIALECTS[dialect_name]
     postgres_form = "postgresql"  # the logical values: aware datetimes, dates, Decimals
     for name in TABLE_ORDER:

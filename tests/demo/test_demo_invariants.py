@@ -74,10 +74,23 @@ def test_redemptions_consume_the_oldest_live_lots_first(rows: Rows) -> None:
     for account_lots in lots.values():
         expired = [lot for lot in account_lots if lot["expires_at"] <= AS_OF]
         assert all(lot["remaining_points"] == 0 for lot in expired)
-        live = sorted((lot for lot in account_lots if lot["expires_at"] > AS_OF), key=lambda e: e["occurred_at"])
+        live = sorted(
+            (lot for lot in account_lots if lot["expires_at"] > AS_OF),
+            key=lambda e: e["occurred_at"],
+        )
         # Used up, then at most one partly used, then untouched.
-        states = ["used" if lot["remaining_points"] == 0 else "full" if lot["remaining_points"] == lot["points"] else "part" for lot in live]
-        assert "".join(s[0] for s in states) == re.match(r"u*p?f*", "".join(s[0] for s in states)).group()
+        states = [
+            "used"
+            if lot["remaining_points"] == 0
+            else "full"
+            if lot["remaining_points"] == lot["points"]
+            else "part"
+            for lot in live
+        ]
+        assert (
+            "".join(s[0] for s in states)
+            == re.match(r"u*p?f*", "".join(s[0] for s in states)).group()
+        )
 
 
 def test_expiries_exist_and_some_points_expire_within_ninety_days(rows: Rows) -> None:
@@ -147,16 +160,26 @@ def test_tickets_and_claims_resolve_after_they_open(rows: Rows) -> None:
             assert claim["reported_at"] < claim["resolved_at"] < AS_OF
         assert (claim["amount"] is not None) == (decided and claim["decision"].value == "refund")
         policy = policies[claim["policy_id"]]
-        assert policy["coverage_start_date"] <= claim["reported_at"].date() <= policy["coverage_end_date"]
+        assert (
+            policy["coverage_start_date"]
+            <= claim["reported_at"].date()
+            <= policy["coverage_end_date"]
+        )
 
 
-def test_national_ids_are_stored_only_as_keyed_hashes(rows: Rows, demo_dataset: DemoDataset) -> None:
+def test_national_ids_are_stored_only_as_keyed_hashes(
+    rows: Rows, demo_dataset: DemoDataset
+) -> None:
     customers = rows["customer"]
     for customer, clear in zip(customers, demo_dataset.national_ids, strict=True):
         assert customer["national_id_hash"] == national_id_hash(clear, secret_key=DEMO_SECRET)
         assert customer["national_id_last4"] == last4(clear)
     stored_text = "\n".join(
-        str(value) for table in rows.values() for row in table for value in row.values() if isinstance(value, str | dict | list)
+        str(value)
+        for table in rows.values()
+        for row in table
+        for value in row.values()
+        if isinstance(value, str | dict | list)
     )
     leaked = [clear for clear in demo_dataset.national_ids if clear in stored_text]
     assert leaked == []
@@ -177,8 +200,13 @@ def test_contact_points_are_valid_and_searchable(rows: Rows) -> None:
         kinds[kind, point["is_primary"]] += 1
         if kind == "phone":
             number = phonenumbers.parse(point["value"])
-            assert phonenumbers.is_valid_number_for_region(number, customers[point["customer_id"]]["country_code"])
-            assert phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == point["value"]
+            assert phonenumbers.is_valid_number_for_region(
+                number, customers[point["customer_id"]]["country_code"]
+            )
+            assert (
+                phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+                == point["value"]
+            )
             assert point["search_key"] == phone_search_key(point["value"])
         elif kind == "email":
             assert point["search_key"] == email_search_key(point["value"])
@@ -197,7 +225,13 @@ def test_customers_are_internally_consistent(rows: Rows) -> None:
     catalogue = load_catalogue()
     languages = {c.code: c.language for c in catalogue.countries}
     branches = {c.code: {city.branch for city in c.cities} for c in catalogue.countries}
-    segments = {"low": "mass", "lower_middle": "mass", "middle": "mass", "upper_middle": "affluent", "high": "private"}
+    segments = {
+        "low": "mass",
+        "lower_middle": "mass",
+        "middle": "mass",
+        "upper_middle": "affluent",
+        "high": "private",
+    }
     for customer in rows["customer"]:
         person = customer["party_type"].value == "person"
         assert customer["search_name"] == fold_text(customer["display_name"])
@@ -207,9 +241,17 @@ def test_customers_are_internally_consistent(rows: Rows) -> None:
         assert customer["created_at"].date() == customer["customer_since_date"]
         if person:
             birth = customer["birth_date"]
-            age = DEMO_AS_OF.year - birth.year - ((DEMO_AS_OF.month, DEMO_AS_OF.day) < (birth.month, birth.day))
+            age = (
+                DEMO_AS_OF.year
+                - birth.year
+                - ((DEMO_AS_OF.month, DEMO_AS_OF.day) < (birth.month, birth.day))
+            )
             assert 18 <= age <= 90
-            adult_on = birth.replace(year=birth.year + 18) if (birth.month, birth.day) != (2, 29) else dt.date(birth.year + 18, 3, 1)
+            adult_on = (
+                birth.replace(year=birth.year + 18)
+                if (birth.month, birth.day) != (2, 29)
+                else dt.date(birth.year + 18, 3, 1)
+            )
             assert customer["customer_since_date"] > adult_on
             assert customer["display_name"] == f"{customer['given_name']} {customer['family_name']}"
             assert customer["segment"].value == segments[customer["income_band"].value]
@@ -249,17 +291,27 @@ def test_interactions_and_tickets_point_at_the_customers_own_things(rows: Rows) 
         if row["warranty_policy_id"] is not None:
             assert policies[row["warranty_policy_id"]]["customer_id"] == row["customer_id"]
     for interaction in rows["interaction"]:
-        assert customers[interaction["customer_id"]]["created_at"] <= interaction["occurred_at"] < AS_OF
+        assert (
+            customers[interaction["customer_id"]]["created_at"]
+            <= interaction["occurred_at"]
+            < AS_OF
+        )
         if interaction["topic"].startswith("enquiry:"):
             assert interaction["topic"].removeprefix("enquiry:") in codes
 
 
 def test_every_retail_purchase_has_a_manufacturer_warranty(rows: Rows) -> None:
     codes = _product_codes(rows)
-    retail = {row["id"]: row for row in rows["holding"] if codes[row["product_id"]] in ("smartphone", "laptop", "television", "washing_machine")}
+    retail = {
+        row["id"]: row
+        for row in rows["holding"]
+        if codes[row["product_id"]] in ("smartphone", "laptop", "television", "washing_machine")
+    }
     manufacturer = [p for p in rows["warranty_policy"] if p["kind"].value == "manufacturer"]
     assert len(manufacturer) == len(retail)
-    purchases = Counter((h["customer_id"], h["product_id"], h["opened_date"]) for h in retail.values())
+    purchases = Counter(
+        (h["customer_id"], h["product_id"], h["opened_date"]) for h in retail.values()
+    )
     for policy in manufacturer:
         assert purchases[policy["customer_id"], policy["product_id"], policy["purchase_date"]]
         assert policy["coverage_start_date"] == policy["purchase_date"]

@@ -20,19 +20,25 @@ async def test_loading_refuses_a_database_with_customers(demo_engine: AsyncEngin
         await load_demo_data(demo_engine, customers=5, seed=1, secret_key=DEMO_SECRET)
 
 
-async def test_report_counts_what_is_in_the_database(demo_load: tuple[AsyncEngine, DemoLoadReport]) -> None:
+async def test_report_counts_what_is_in_the_database(
+    demo_load: tuple[AsyncEngine, DemoLoadReport],
+) -> None:
     engine, report = demo_load
     assert report.customers == DEMO_CUSTOMERS
     assert report.seconds > 0
     async with engine.connect() as connection:
         for name, expected in report.rows_by_table.items():
             table = Base.metadata.tables[name]
-            assert await connection.scalar(select(func.count()).select_from(table)) == expected, name
+            assert await connection.scalar(select(func.count()).select_from(table)) == expected, (
+                name
+            )
     related = report.rows_total - report.rows_by_table["customer"]
     assert 12 * DEMO_CUSTOMERS < related < 25 * DEMO_CUSTOMERS
 
 
-async def test_new_rows_get_ids_after_the_loaded_ones(demo_load: tuple[AsyncEngine, DemoLoadReport], database_factory) -> None:
+async def test_new_rows_get_ids_after_the_loaded_ones(
+    demo_load: tuple[AsyncEngine, DemoLoadReport], database_factory
+) -> None:
     # A throwaway copy: this test writes.
     url = await asyncio.to_thread(database_factory.create)
     engine = create_engine(url)

@@ -30,7 +30,13 @@ def test_mix_of_countries_parties_and_segments(dataset: DemoDataset) -> None:
     assert set(countries) == {"PL", "UA", "ES", "GB"} and min(countries.values()) > CUSTOMERS * 0.1
     parties = _values(dataset, "customer", "party_type")
     assert 0.02 < parties["organisation"] / CUSTOMERS < 0.12
-    assert set(_values(dataset, "customer", "segment")) == {"mass", "affluent", "private", "small_business", "corporate"}
+    assert set(_values(dataset, "customer", "segment")) == {
+        "mass",
+        "affluent",
+        "private",
+        "small_business",
+        "corporate",
+    }
     assert set(_values(dataset, "customer", "status")) >= {"active", "prospect", "closed"}
 
 
@@ -40,13 +46,32 @@ def test_holdings_have_roles_closures_and_statuses(dataset: DemoDataset) -> None
     assert {"active", "closed", "dormant", "in_arrears"} <= set(statuses)
     assert 0.1 < statuses["closed"] / sum(statuses.values()) < 0.4
     closures = Counter(dataset.simulation.holdings.closure.tolist())
-    assert closures[Closure.REPLACED] and closures[Closure.WITH_ACCOUNT] and closures[Closure.TERM_OR_CHOICE]
+    assert (
+        closures[Closure.REPLACED]
+        and closures[Closure.WITH_ACCOUNT]
+        and closures[Closure.TERM_OR_CHOICE]
+    )
 
 
 def test_claims_and_tickets_take_every_status(dataset: DemoDataset) -> None:
-    assert set(_values(dataset, "warranty_claim", "status")) == {"submitted", "in_review", "decided"}
-    assert set(_values(dataset, "warranty_claim", "decision")) == {None, "repair", "replace", "refund", "rejected"}
-    assert set(_values(dataset, "support_ticket", "status")) == {"open", "pending", "resolved", "closed"}
+    assert set(_values(dataset, "warranty_claim", "status")) == {
+        "submitted",
+        "in_review",
+        "decided",
+    }
+    assert set(_values(dataset, "warranty_claim", "decision")) == {
+        None,
+        "repair",
+        "replace",
+        "refund",
+        "rejected",
+    }
+    assert set(_values(dataset, "support_ticket", "status")) == {
+        "open",
+        "pending",
+        "resolved",
+        "closed",
+    }
     assert set(_values(dataset, "warranty_policy", "kind")) == {"manufacturer", "extended"}
     open_tickets = {
         customer
@@ -60,12 +85,18 @@ def test_claims_and_tickets_take_every_status(dataset: DemoDataset) -> None:
     assert 0.02 < len(open_tickets) / CUSTOMERS < 0.15
 
 
-def test_about_a_fifth_of_customers_acquire_something_in_any_half_year(dataset: DemoDataset) -> None:
+def test_about_a_fifth_of_customers_acquire_something_in_any_half_year(
+    dataset: DemoDataset,
+) -> None:
     holdings = dataset.simulation.holdings
     people = dataset.people
     for start in (96, 120, 138):
         active = int((people.joined_month < start).sum())
-        window = (holdings.opened_month >= start) & (holdings.opened_month < start + 6) & (holdings.customer < active)
+        window = (
+            (holdings.opened_month >= start)
+            & (holdings.opened_month < start + 6)
+            & (holdings.customer < active)
+        )
         share = len(np.unique(holdings.customer[window])) / active
         assert 0.15 <= share <= 0.30, (start, share)
 
@@ -77,13 +108,19 @@ def test_the_oracle_ranks_far_better_than_popularity(dataset: DemoDataset) -> No
     inputs = inputs_at_month(people, dataset.simulation, Timeline(DEMO_AS_OF), cutoff)
     oracle = acquisition_probabilities(inputs)
     customers, products = oracle.shape
-    later = (holdings.opened_month >= cutoff) & (holdings.opened_month < cutoff + 6) & (holdings.customer < customers)
+    later = (
+        (holdings.opened_month >= cutoff)
+        & (holdings.opened_month < cutoff + 6)
+        & (holdings.customer < customers)
+    )
     truth = np.zeros(oracle.shape, dtype=bool)
     truth[holdings.customer[later], holdings.product[later]] = True
     candidates = oracle > 0
     truth &= candidates
     before = (holdings.opened_month >= cutoff - 12) & (holdings.opened_month < cutoff)
-    popularity = np.broadcast_to(np.bincount(holdings.product[before], minlength=products).astype(float), oracle.shape)
+    popularity = np.broadcast_to(
+        np.bincount(holdings.product[before], minlength=products).astype(float), oracle.shape
+    )
 
     def map_at_3(scores: np.ndarray) -> float:
         top = np.argsort(-np.where(candidates, scores, -np.inf), axis=1, kind="stable")[:, :3]
@@ -97,6 +134,10 @@ def test_the_oracle_ranks_far_better_than_popularity(dataset: DemoDataset) -> No
 
 
 def test_rebuilt_inputs_on_as_of_match_the_simulations_final_state(dataset: DemoDataset) -> None:
-    rebuilt = inputs_at_month(dataset.people, dataset.simulation, Timeline(DEMO_AS_OF), Timeline(DEMO_AS_OF).months)
+    rebuilt = inputs_at_month(
+        dataset.people, dataset.simulation, Timeline(DEMO_AS_OF), Timeline(DEMO_AS_OF).months
+    )
     final = dataset.simulation.inputs_on_as_of
-    np.testing.assert_array_equal(acquisition_probabilities(rebuilt), acquisition_probabilities(final))
+    np.testing.assert_array_equal(
+        acquisition_probabilities(rebuilt), acquisition_probabilities(final)
+    )

@@ -91,7 +91,6 @@ class LoyaltySpec:
     points_validity_months: int
     enrolment_share_persons: float
     enrolment_share_organisations: float
-    welcome_bonus: int
     tiers: tuple[TierSpec, ...]
 
 
@@ -239,7 +238,6 @@ def load_catalogue() -> Catalogue:
             points_validity_months=int(loyalty["points_validity_months"]),
             enrolment_share_persons=float(loyalty["enrolment_share_persons"]),
             enrolment_share_organisations=float(loyalty["enrolment_share_organisations"]),
-            welcome_bonus=int(loyalty["welcome_bonus"]),
             tiers=tuple(
                 TierSpec(tier["code"], tier["name"], rank, int(tier["threshold_points"]))
                 for rank, tier in enumerate(loyalty["tiers"])

@@ -34,7 +34,15 @@ class _Rows:
     captured_at: list[np.ndarray]
     source: list[np.ndarray]
 
-    def add(self, customer: np.ndarray, purpose: str, partner: int, granted: np.ndarray, at: np.ndarray, source: np.ndarray) -> None:
+    def add(
+        self,
+        customer: np.ndarray,
+        purpose: str,
+        partner: int,
+        granted: np.ndarray,
+        at: np.ndarray,
+        source: np.ndarray,
+    ) -> None:
         self.customer.append(customer)
         self.purpose.append(np.full(len(customer), purpose, dtype=object))
         self.partner.append(np.full(len(customer), partner))
@@ -58,18 +66,27 @@ def generate_consents(
     rows = _Rows([], [], [], [], [], [])
     marketing_granted = np.zeros(people.count, dtype=bool)
     for purpose in ("marketing", "profiling"):
-        eligible = ~people.is_organisation if purpose == "profiling" else np.ones(people.count, bool)
+        eligible = (
+            ~people.is_organisation if purpose == "profiling" else np.ones(people.count, bool)
+        )
         asked = np.flatnonzero(eligible & (rng.random(people.count) < _ASKED[purpose]))
         granted = rng.random(len(asked)) < _GRANTED[purpose]
         joined_at = created_at[asked] + 2 * _MINUTE
         rows.add(asked, purpose, -1, granted, joined_at, _sources(rng, people, asked))
         changed = np.flatnonzero(
-            (rng.random(len(asked)) < _CHANGED_MIND[purpose]) & (as_of - joined_at > np.timedelta64(2, "D"))
+            (rng.random(len(asked)) < _CHANGED_MIND[purpose])
+            & (as_of - joined_at > np.timedelta64(2, "D"))
         )
-        later = random_instants_between(rng, joined_at[changed] + np.timedelta64(1, "D"), np.full(len(changed), as_of))
+        later = random_instants_between(
+            rng, joined_at[changed] + np.timedelta64(1, "D"), np.full(len(changed), as_of)
+        )
         # Most withdrawals of marketing come through the unsubscribe link in a mailing.
-        withdrawal_source = np.where(rng.random(len(changed)) < 0.6, "mailing", "web").astype(object)
-        source = np.where(granted[changed], withdrawal_source, _sources(rng, people, asked[changed]))
+        withdrawal_source = np.where(rng.random(len(changed)) < 0.6, "mailing", "web").astype(
+            object
+        )
+        source = np.where(
+            granted[changed], withdrawal_source, _sources(rng, people, asked[changed])
+        )
         rows.add(asked[changed], purpose, -1, ~granted[changed], later, source)
         if purpose == "marketing":
             marketing_granted[asked] = granted
@@ -79,10 +96,28 @@ def generate_consents(
     for partner_id in range(1, len(catalogue.partners) + 1):
         agreed = persons[rng.random(len(persons)) < _PARTNER_SHARE]
         at = random_instants_between(rng, created_at[agreed] + _MINUTE, np.full(len(agreed), as_of))
-        rows.add(agreed, "partner_sharing", partner_id, np.ones(len(agreed), bool), at, _sources(rng, people, agreed))
-        withdrawn = np.flatnonzero((rng.random(len(agreed)) < _PARTNER_WITHDRAWN) & (as_of - at > np.timedelta64(1, "D")))
-        later = random_instants_between(rng, at[withdrawn] + np.timedelta64(12, "h"), np.full(len(withdrawn), as_of))
-        rows.add(agreed[withdrawn], "partner_sharing", partner_id, np.zeros(len(withdrawn), bool), later, np.full(len(withdrawn), "web", dtype=object))
+        rows.add(
+            agreed,
+            "partner_sharing",
+            partner_id,
+            np.ones(len(agreed), bool),
+            at,
+            _sources(rng, people, agreed),
+        )
+        withdrawn = np.flatnonzero(
+            (rng.random(len(agreed)) < _PARTNER_WITHDRAWN) & (as_of - at > np.timedelta64(1, "D"))
+        )
+        later = random_instants_between(
+            rng, at[withdrawn] + np.timedelta64(12, "h"), np.full(len(withdrawn), as_of)
+        )
+        rows.add(
+            agreed[withdrawn],
+            "partner_sharing",
+            partner_id,
+            np.zeros(len(withdrawn), bool),
+            later,
+            np.full(len(withdrawn), "web", dtype=object),
+        )
 
     customer = np.concatenate(rows.customer)
     captured_at = np.concatenate(rows.captured_at)

@@ -8,21 +8,22 @@ come from ``c360.customers.normalize``, as every writer's must.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
 from c360.customers.normalize import email_search_key, fold_text, phone_search_key
+from c360.demo.addresses import addresses, one_line, random_cities
 from c360.demo.catalogue import Catalogue, CountrySpec
 from c360.demo.people import People
-from c360.demo.pools import locale_pool, romanise_ukrainian, sample
-from c360.demo.streams import choose, stream
+from c360.demo.pools import romanise_ukrainian, sample
+from c360.demo.streams import stream
 from c360.demo.tables import TableData
 from c360.demo.timeline import Timeline, random_instants_between
 
 _MOVED_SHARE = 0.18
 _WORK_EMAIL_SHARE = 0.08
 _VERIFIED_SHARE = {"email": 0.70, "phone": 0.60, "postal": 0.35}
-_GB_POSTCODE_LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))
 _ORGANISATION_MAILBOX = {"PL": "biuro", "UA": "office", "ES": "info", "GB": "office"}
 
 
@@ -37,6 +38,7 @@ class Contacts:
     moved_at: np.ndarray  # datetime64[us], NaT for customers who never moved
 
 
+@cache  # names repeat: they come from pools
 def ascii_word(text: str) -> str:
     """A name as it may appear in an e-mail address: romanised, accent-free, letters and digits."""
     folded = fold_text(romanise_ukrainian(text))
@@ -57,15 +59,22 @@ def _email_locals(rng: np.random.Generator, people: People) -> list[str]:
     patterns = rng.integers(0, 6, people.count).tolist()
     out = []
     for given, family, org, country, year, pattern in zip(
-        people.given_name.tolist(), people.family_name.tolist(), people.organisation_name.tolist(),
-        people.country.tolist(), years.tolist(), patterns, strict=True,
+        people.given_name.tolist(),
+        people.family_name.tolist(),
+        people.organisation_name.tolist(),
+        people.country.tolist(),
+        years.tolist(),
+        patterns,
+        strict=True,
     ):
         if org is not None:
             out.append(_ORGANISATION_MAILBOX[country])
             continue
         g, f = plain(given), plain(family)
         out.append(
-            (f"{g}.{f}", f"{g}{f}", f"{g[0]}.{f}", f"{f}.{g}", f"{g}.{f}{year:02d}", f"{g}_{f}")[pattern]
+            (f"{g}.{f}", f"{g}{f}", f"{g[0]}.{f}", f"{f}.{g}", f"{g}.{f}{year:02d}", f"{g}_{f}")[
+                pattern
+            ]
         )
     return out
 
@@ -81,7 +90,11 @@ def _emails(rng: np.random.Generator, catalogue: Catalogue, people: People) -> l
     seen: set[str] = set()
     emails = []
     for local, org, country, pick in zip(
-        _email_locals(rng, people), people.organisation_name.tolist(), people.country.tolist(), picks, strict=True
+        _email_locals(rng, people),
+        people.organisation_name.tolist(),
+        people.country.tolist(),
+        picks,
+        strict=True,
     ):
         domain = f"{_organisation_domain(org)}.example.com" if org else domains[country][pick]
         address, number = f"{local}@{domain}", 1
@@ -93,47 +106,25 @@ def _emails(rng: np.random.Generator, catalogue: Catalogue, people: People) -> l
     return emails
 
 
-def mobile_numbers(rng: np.random.Generator, country: CountrySpec, count: int, taken: set[str]) -> list[str]:
+def mobile_numbers(
+    rng: np.random.Generator, country: CountrySpec, count: int, taken: set[str]
+) -> list[str]:
     """Distinct E.164 mobile numbers from the country's mobile ranges."""
     numbers: list[str] = []
     while len(numbers) < count:
-        prefixes = sample(rng, np.array(country.mobile_prefixes, dtype=object), count - len(numbers))
+        prefixes = sample(
+            rng, np.array(country.mobile_prefixes, dtype=object), count - len(numbers)
+        )
         widths = country.national_number_length - np.array([len(p) for p in prefixes.tolist()])
         tails = rng.integers(0, 10**widths)
-        for prefix, width, tail in zip(prefixes.tolist(), widths.tolist(), tails.tolist(), strict=True):
+        for prefix, width, tail in zip(
+            prefixes.tolist(), widths.tolist(), tails.tolist(), strict=True
+        ):
             number = f"+{country.dialling_code}{prefix}{tail:0{width}d}"
             if number not in taken:
                 taken.add(number)
                 numbers.append(number)
     return numbers
-
-
-def _postal_codes(rng: np.random.Generator, country: str, prefixes: np.ndarray) -> list[str]:
-    digits = rng.integers(0, 1000, len(prefixes)).tolist()
-    if country == "PL":
-        return [f"{p}-{d:03d}" for p, d in zip(prefixes.tolist(), digits, strict=True)]
-    if country == "GB":
-        letters = _GB_POSTCODE_LETTERS[rng.integers(0, len(_GB_POSTCODE_LETTERS), (len(prefixes), 2))]
-        return [f"{p} {d % 10}{a}{b}" for p, d, (a, b) in zip(prefixes.tolist(), digits, letters.tolist(), strict=True)]
-    return [f"{p}{d:03d}" for p, d in zip(prefixes.tolist(), digits, strict=True)]
-
-
-def _address_lines(rng: np.random.Generator, country: CountrySpec, count: int) -> tuple[list[str], list[str | None]]:
-    streets = sample(rng, locale_pool(country.locale).streets, count).tolist()
-    numbers = rng.integers(1, 160, count).tolist()
-    flats = np.where(rng.random(count) < 0.6, rng.integers(1, 120, count), 0).tolist()
-    if country.code == "PL":
-        return [f"ul. {s} {n}" + (f"/{f}" if f else "") for s, n, f in zip(streets, numbers, flats, strict=True)], [None] * count
-    if country.code == "UA":
-        return [f"вул. {s}, {n}" + (f", кв. {f}" if f else "") for s, n, f in zip(streets, numbers, flats, strict=True)], [None] * count
-    if country.code == "ES":
-        floors = rng.integers(1, 9, count).tolist()
-        doors = sample(rng, np.array(list("ABCD"), dtype=object), count).tolist()
-        return [
-            f"{s}, {n}" + (f", {fl}º {d}" if f else "")
-            for s, n, f, fl, d in zip(streets, numbers, flats, floors, doors, strict=True)
-        ], [None] * count
-    return [f"{n} {s}" for s, n in zip(streets, numbers, strict=True)], [f"Flat {f}" if f and f < 30 else None for f in flats]
 
 
 @dataclass
@@ -161,51 +152,37 @@ _ADDRESS_COLUMNS = {
 }
 
 
-def _addresses(rng: np.random.Generator, catalogue: Catalogue, countries: np.ndarray, cities: np.ndarray) -> dict[str, list]:
-    """Street, postal code, city and region for each (country code, city index) pair."""
-    count = len(countries)
-    out: dict[str, list] = {key: [None] * count for key in ("line1", "line2", "city", "region", "postal")}
-    out["country"] = countries.tolist()
-    for country in catalogue.countries:
-        rows = np.flatnonzero(countries == country.code).tolist()
-        specs = [country.cities[c] for c in cities[rows].tolist()]
-        picks = rng.random(len(rows)).tolist()
-        prefixes = np.array(
-            [c.postal_prefixes[int(u * len(c.postal_prefixes))] for c, u in zip(specs, picks, strict=True)],
-            dtype=object,
-        )
-        first, second = _address_lines(rng, country, len(rows))
-        codes = _postal_codes(rng, country.code, prefixes)
-        for position, row in enumerate(rows):
-            out["line1"][row], out["line2"][row] = first[position], second[position]
-            out["city"][row], out["region"][row] = specs[position].name, specs[position].region
-            out["postal"][row] = codes[position]
-    return out
-
-
-def _random_cities(rng: np.random.Generator, catalogue: Catalogue, countries: np.ndarray) -> np.ndarray:
-    cities = np.zeros(len(countries), dtype=np.int64)
-    for country in catalogue.countries:
-        rows = np.flatnonzero(countries == country.code)
-        cities[rows] = choose(rng, [c.weight for c in country.cities], len(rows))
-    return cities
-
-
-def _postal_block(customers: np.ndarray, labels: list[str], address: dict[str, list], primary: bool, valid_from: np.ndarray, valid_to: np.ndarray | None) -> _Block:
+def _postal_block(
+    customers: np.ndarray,
+    labels: list[str],
+    address: dict[str, list],
+    primary: bool,
+    valid_from: np.ndarray,
+    valid_to: np.ndarray | None,
+) -> _Block:
     lines = [
-        _one_line(*parts)
-        for parts in zip(address["country"], address["line1"], address["line2"], address["postal"], address["city"], strict=True)
+        one_line(*parts)
+        for parts in zip(
+            address["country"],
+            address["line1"],
+            address["line2"],
+            address["postal"],
+            address["city"],
+            strict=True,
+        )
     ]
-    return _Block(customers, "postal", labels, lines, [fold_text(city) for city in address["city"]], primary, valid_from, valid_to, address)
-
-
-def _one_line(country: str, line1: str, line2: str | None, postal: str, city: str) -> str:
-    street = f"{line2}, {line1}" if line2 else line1
-    if country == "UA":
-        return f"{street}, {city}, {postal}"
-    if country == "GB":
-        return f"{street}, {city} {postal}"
-    return f"{street}, {postal} {city}"
+    folded = {city: fold_text(city) for city in set(address["city"])}
+    return _Block(
+        customers,
+        "postal",
+        labels,
+        lines,
+        [folded[city] for city in address["city"]],
+        primary,
+        valid_from,
+        valid_to,
+        address,
+    )
 
 
 def _phones(rng: np.random.Generator, catalogue: Catalogue, people: People) -> list[str]:
@@ -220,7 +197,9 @@ def _phones(rng: np.random.Generator, catalogue: Catalogue, people: People) -> l
 
 def _table(blocks: list[_Block], rng: np.random.Generator, timeline: Timeline) -> TableData:
     customer = np.concatenate([b.customer for b in blocks])
-    order = np.lexsort((np.repeat(np.arange(len(blocks)), [len(b.customer) for b in blocks]), customer))
+    order = np.lexsort(
+        (np.repeat(np.arange(len(blocks)), [len(b.customer) for b in blocks]), customer)
+    )
     nat = np.datetime64("NaT", "us")
 
     def joined(values: list[list]) -> list:
@@ -243,12 +222,17 @@ def _table(blocks: list[_Block], rng: np.random.Generator, timeline: Timeline) -
         "verified_at": np.where(verified, verified_at, nat),
         "valid_from": valid_from,
         "valid_to": np.concatenate(
-            [b.valid_to if b.valid_to is not None else np.full(len(b.customer), nat) for b in blocks]
+            [
+                b.valid_to if b.valid_to is not None else np.full(len(b.customer), nat)
+                for b in blocks
+            ]
         )[order],
         "created_at": valid_from,
     }
     for column, key in _ADDRESS_COLUMNS.items():
-        columns[column] = joined([b.address[key] if b.address else [None] * len(b.customer) for b in blocks])
+        columns[column] = joined(
+            [b.address[key] if b.address else [None] * len(b.customer) for b in blocks]
+        )
     return TableData("contact_point", columns)
 
 
@@ -263,26 +247,61 @@ def generate_contacts(
     phones = _phones(rng, catalogue, people)
 
     settled = as_of - created_at > np.timedelta64(120, "D")
-    moved = np.flatnonzero(~people.is_organisation & settled & (rng.random(people.count) < _MOVED_SHARE))
+    moved = np.flatnonzero(
+        ~people.is_organisation & settled & (rng.random(people.count) < _MOVED_SHARE)
+    )
     moved_at = np.full(people.count, np.datetime64("NaT"), dtype="datetime64[us]")
     moved_at[moved] = random_instants_between(
-        rng, created_at[moved] + np.timedelta64(90, "D"), np.full(len(moved), as_of - np.timedelta64(7, "D"))
+        rng,
+        created_at[moved] + np.timedelta64(90, "D"),
+        np.full(len(moved), as_of - np.timedelta64(7, "D")),
     )
-    current = _addresses(rng, catalogue, people.country, people.city)
-    previous = _addresses(rng, catalogue, people.country[moved], _random_cities(rng, catalogue, people.country[moved]))
+    current = addresses(rng, catalogue, people.country, people.city)
+    previous = addresses(
+        rng, catalogue, people.country[moved], random_cities(rng, catalogue, people.country[moved])
+    )
     work = np.flatnonzero(~people.is_organisation & (rng.random(people.count) < _WORK_EMAIL_SHARE))
     work_emails = [f"{emails[i].split('@')[0]}@corp.example.com" for i in work.tolist()]
 
     blocks = [
-        _Block(everyone, "email", ["office" if o else "personal" for o in organisation], emails,
-               [email_search_key(e) for e in emails], True, created_at),
-        _Block(everyone, "phone", ["mobile"] * people.count, phones,
-               [phone_search_key(p) for p in phones], True, created_at),
-        _postal_block(moved, ["home"] * len(moved), previous, False, created_at[moved], moved_at[moved]),
-        _postal_block(everyone, ["registered" if o else "home" for o in organisation], current, True,
-                      np.where(np.isnat(moved_at), created_at, moved_at), None),
-        _Block(work, "email", ["work"] * len(work), work_emails,
-               [email_search_key(e) for e in work_emails], False, created_at[work]),
+        _Block(
+            everyone,
+            "email",
+            ["office" if o else "personal" for o in organisation],
+            emails,
+            [email_search_key(e) for e in emails],
+            True,
+            created_at,
+        ),
+        _Block(
+            everyone,
+            "phone",
+            ["mobile"] * people.count,
+            phones,
+            [phone_search_key(p) for p in phones],
+            True,
+            created_at,
+        ),
+        _postal_block(
+            moved, ["home"] * len(moved), previous, False, created_at[moved], moved_at[moved]
+        ),
+        _postal_block(
+            everyone,
+            ["registered" if o else "home" for o in organisation],
+            current,
+            True,
+            np.where(np.isnat(moved_at), created_at, moved_at),
+            None,
+        ),
+        _Block(
+            work,
+            "email",
+            ["work"] * len(work),
+            work_emails,
+            [email_search_key(e) for e in work_emails],
+            False,
+            created_at[work],
+        ),
     ]
     contacts = Contacts(emails, phones, current["line1"], current["postal"], moved_at)
     return _table(blocks, rng, timeline), contacts

@@ -52,7 +52,12 @@ def _ignore(_stage: str, _done: int, _total: int) -> None:
 
 
 def generate_dataset(
-    *, customers: int, seed: int, secret_key: str, as_of: dt.date, on_progress: Progress | None = None
+    *,
+    customers: int,
+    seed: int,
+    secret_key: str,
+    as_of: dt.date,
+    on_progress: Progress | None = None,
 ) -> DemoDataset:
     if customers < 1:
         raise ValueError("customers must be at least 1")
@@ -66,20 +71,32 @@ def generate_dataset(
     people = generate_people(catalogue, timeline, count=customers, seed=seed)
     created_at = random_times(stream(seed, "created"), people.customer_since)
     clear_ids = national_ids(
-        stream(seed, "national-ids"), people.country, people.birth_dates, people.female, people.is_organisation
+        stream(seed, "national-ids"),
+        people.country,
+        people.birth_dates,
+        people.female,
+        people.is_organisation,
     )
     progress(GENERATING, 1, 1)
 
     progress(SIMULATING, 0, timeline.months)
     simulation = simulate(
-        people, catalogue, timeline, seed=seed, on_month=lambda done: progress(SIMULATING, done, timeline.months)
+        people,
+        catalogue,
+        timeline,
+        seed=seed,
+        on_month=lambda done: progress(SIMULATING, done, timeline.months),
     )
 
     step = iter(range(1, _RELATED_STEPS + 1))
     progress(RELATING, 0, _RELATED_STEPS)
-    holding, holdings = generate_holdings(catalogue, people, created_at, simulation, timeline, seed=seed)
+    holding, holdings = generate_holdings(
+        catalogue, people, created_at, simulation, timeline, seed=seed
+    )
     progress(RELATING, next(step), _RELATED_STEPS)
-    policies, claims, purchases, _ = generate_warranties(catalogue, texts, people, holdings, timeline, seed=seed)
+    policies, claims, purchases, _ = generate_warranties(
+        catalogue, texts, people, holdings, timeline, seed=seed
+    )
     progress(RELATING, next(step), _RELATED_STEPS)
     program, tiers, accounts, ledger = generate_loyalty(
         catalogue, texts.rewards, people, holdings, purchases, timeline, seed=seed
@@ -91,24 +108,49 @@ def generate_dataset(
         catalogue, texts, people, created_at, simulation, holdings, purchases, timeline, seed=seed
     )
     progress(RELATING, next(step), _RELATED_STEPS)
-    partners, consents, marketing = generate_consents(catalogue, people, created_at, timeline, seed=seed)
+    partners, consents, marketing = generate_consents(
+        catalogue, people, created_at, timeline, seed=seed
+    )
     progress(RELATING, next(step), _RELATED_STEPS)
     records = generate_source_records(
         people, contacts, holdings, purchases.holding, marketing, created_at, timeline, seed=seed
     )
-    attachments = generate_attachments(catalogue, texts, people, contacts, holdings, created_at, seed=seed)
+    attachments = generate_attachments(
+        catalogue, texts, people, contacts, holdings, created_at, seed=seed
+    )
     progress(RELATING, next(step), _RELATED_STEPS)
     customer = customer_table(
-        catalogue, people, clear_ids, created_at, contacts.moved_at, holdings, timeline,
-        secret_key=secret_key, seed=seed,
+        catalogue,
+        people,
+        clear_ids,
+        created_at,
+        contacts.moved_at,
+        holdings,
+        timeline,
+        secret_key=secret_key,
+        seed=seed,
     )
     progress(RELATING, next(step), _RELATED_STEPS)
 
     tables = {
         table.name: table
         for table in (
-            product_table(catalogue), program, tiers, partners, customer, contact_points, attachments,
-            holding, policies, claims, accounts, ledger, interactions, tickets, consents, records,
+            product_table(catalogue),
+            program,
+            tiers,
+            partners,
+            customer,
+            contact_points,
+            attachments,
+            holding,
+            policies,
+            claims,
+            accounts,
+            ledger,
+            interactions,
+            tickets,
+            consents,
+            records,
         )
     }
     return DemoDataset(

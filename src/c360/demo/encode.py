@@ -17,8 +17,8 @@ import orjson
 from sqlalchemy import JSON, Boolean, Date, Integer, types
 
 from c360.database import Money, UtcDateTime
-from c360.models import Base
 from c360.demo.tables import TableData
+from c360.models import Base
 
 _SQLITE_DATETIME_LENGTH = 26  # "YYYY-MM-DD HH:MM:SS.ffffff"
 
@@ -67,13 +67,13 @@ def encode_column(values: Any, column_type: types.TypeEngine[Any], dialect: str)
     """One column's values as ``dialect`` ("sqlite" or "postgresql") stores them."""
     nulls = _nulls(values)
     if isinstance(column_type, UtcDateTime):
-        stored = (
-            _sqlite_datetimes(values) if dialect == "sqlite" else _postgresql_datetimes(values)
-        )
+        stored = _sqlite_datetimes(values) if dialect == "sqlite" else _postgresql_datetimes(values)
         return _with_nulls(stored, nulls)
     if isinstance(column_type, Date):
         if dialect == "sqlite":
-            return _with_nulls(np.datetime_as_string(values.astype("datetime64[D]")).tolist(), nulls)
+            return _with_nulls(
+                np.datetime_as_string(values.astype("datetime64[D]")).tolist(), nulls
+            )
         return values.astype("datetime64[D]").tolist()
     if isinstance(column_type, Money):
         cents = _plain(values)

@@ -56,14 +56,20 @@ def product_table(catalogue: Catalogue) -> TableData:
             "description": [p.description for p in products],
             # The catalogue's values are in euros, the group's reporting currency.
             "currency": ["EUR"] * len(products),
-            "expected_annual_value": np.array([int(p.expected_annual_value * 100) for p in products]),
+            "expected_annual_value": np.array(
+                [int(p.expected_annual_value * 100) for p in products]
+            ),
             "is_active": np.ones(len(products), dtype=bool),
         },
     )
 
 
 def _dates(
-    rng: np.random.Generator, sim: Simulation, order: np.ndarray, joined: np.ndarray, timeline: Timeline
+    rng: np.random.Generator,
+    sim: Simulation,
+    order: np.ndarray,
+    joined: np.ndarray,
+    timeline: Timeline,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Opened and closed dates; ``joined`` is each holding's customer's first day."""
     held = sim.holdings
@@ -71,7 +77,9 @@ def _dates(
     position[order] = np.arange(len(order))
     opened_month, closed_month = held.opened_month[order], held.closed_month[order]
     closure = held.closure[order]
-    closed_with = np.where(held.closed_with[order] >= 0, position[np.maximum(held.closed_with[order], 0)], -1)
+    closed_with = np.where(
+        held.closed_with[order] >= 0, position[np.maximum(held.closed_with[order], 0)], -1
+    )
 
     # The joining month's holdings open on the first day at the earliest.
     opened = np.maximum(timeline.random_days(rng, opened_month), joined)
@@ -87,7 +95,9 @@ def _dates(
     return opened, closed
 
 
-def _roles(rng: np.random.Generator, people: People, customer: np.ndarray, product: np.ndarray) -> np.ndarray:
+def _roles(
+    rng: np.random.Generator, people: People, customer: np.ndarray, product: np.ndarray
+) -> np.ndarray:
     draw = rng.random(len(product))
     joint = np.zeros(len(product), dtype=bool)
     guarantor = np.zeros(len(product), dtype=bool)
@@ -110,13 +120,21 @@ def _round_to(amount: np.ndarray, unit: float) -> np.ndarray:
 
 
 def _amounts(
-    rng: np.random.Generator, catalogue: Catalogue, people: People, customer: np.ndarray,
-    product: np.ndarray, opened: np.ndarray, closed: np.ndarray, timeline: Timeline,
+    rng: np.random.Generator,
+    catalogue: Catalogue,
+    people: People,
+    customer: np.ndarray,
+    product: np.ndarray,
+    opened: np.ndarray,
+    closed: np.ndarray,
+    timeline: Timeline,
 ) -> tuple[np.ma.MaskedArray, np.ma.MaskedArray]:
     count = len(product)
     local_per_eur = {c.code: c.eur_rate * c.price_level for c in catalogue.countries}
     scale = np.array([local_per_eur[code] for code in people.country])[customer] * np.where(
-        people.is_organisation[customer], ORGANISATION_MULTIPLIER, INCOME_MULTIPLIERS[people.income_level[customer]]
+        people.is_organisation[customer],
+        ORGANISATION_MULTIPLIER,
+        INCOME_MULTIPLIERS[people.income_level[customer]],
     )
     specs = [catalogue.product(code) for code in PRODUCT_CODES]
     kind = np.array([s.balance for s in specs], dtype=object)[product]
@@ -155,21 +173,40 @@ def _amounts(
     )
 
 
-def _statuses(rng: np.random.Generator, product: np.ndarray, opened: np.ndarray, closed: np.ndarray, timeline: Timeline) -> np.ndarray:
+def _statuses(
+    rng: np.random.Generator,
+    product: np.ndarray,
+    opened: np.ndarray,
+    closed: np.ndarray,
+    timeline: Timeline,
+) -> np.ndarray:
     draw = rng.random(len(product))
     days_open = timeline.days_before_as_of(opened)
-    lending = np.isin(product, [PRODUCT_INDEX[c] for c in ("personal_loan", "car_loan", "mortgage", "credit_card")])
+    lending = np.isin(
+        product,
+        [PRODUCT_INDEX[c] for c in ("personal_loan", "car_loan", "mortgage", "credit_card")],
+    )
     deposits = np.isin(product, [PRODUCT_INDEX[c] for c in ("current_account", "savings_account")])
     return np.select(
-        [~np.isnat(closed), (days_open <= 14) & (draw < 0.3), lending & (draw < 0.03), deposits & (draw < 0.04)],
+        [
+            ~np.isnat(closed),
+            (days_open <= 14) & (draw < 0.3),
+            lending & (draw < 0.03),
+            deposits & (draw < 0.04),
+        ],
         ["closed", "pending", "in_arrears", "dormant"],
         "active",
     ).astype(object)
 
 
 def generate_holdings(
-    catalogue: Catalogue, people: People, customer_created_at: np.ndarray, sim: Simulation,
-    timeline: Timeline, *, seed: int,
+    catalogue: Catalogue,
+    people: People,
+    customer_created_at: np.ndarray,
+    sim: Simulation,
+    timeline: Timeline,
+    *,
+    seed: int,
 ) -> tuple[TableData, Holdings]:
     rng = stream(seed, "holdings")
     held = sim.holdings
@@ -177,12 +214,18 @@ def generate_holdings(
     customer, product = held.customer[order], held.product[order]
     opened, closed = _dates(rng, sim, order, people.customer_since[customer], timeline)
     # Not before the customer's own record, on the day they joined.
-    created_at = np.maximum(random_times(rng, opened), customer_created_at[customer] + np.timedelta64(5, "m"))
+    created_at = np.maximum(
+        random_times(rng, opened), customer_created_at[customer] + np.timedelta64(5, "m")
+    )
     as_of = timeline.as_of_instant
     closed_at = random_times(rng, closed)
-    refreshed = random_instants_between(rng, np.full(len(order), as_of - np.timedelta64(35, "D")), np.full(len(order), as_of))
+    refreshed = random_instants_between(
+        rng, np.full(len(order), as_of - np.timedelta64(35, "D")), np.full(len(order), as_of)
+    )
     updated_at = np.maximum(np.where(np.isnat(closed), refreshed, closed_at), created_at)
-    balance, credit_limit = _amounts(rng, catalogue, people, customer, product, opened, closed, timeline)
+    balance, credit_limit = _amounts(
+        rng, catalogue, people, customer, product, opened, closed, timeline
+    )
     last4 = [f"{n:04d}" for n in rng.integers(0, 10_000, len(order)).tolist()]
     currency = {c.code: c.currency for c in catalogue.countries}
     table = TableData(

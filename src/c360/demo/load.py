@@ -44,11 +44,14 @@ async def _has_rows(connection: AsyncConnection, model: type) -> bool:
 
 async def _refuse_unless_empty(connection: AsyncConnection) -> None:
     if await _has_rows(connection, Customer):
-        raise ValueError("the database already has customers: demo data loads into an empty database only")
+        raise ValueError(
+            "the database already has customers: demo data loads into an empty database only"
+        )
     for model in (Product, Partner, LoyaltyProgram):
         if await _has_rows(connection, model):
             raise ValueError(
-                f"the database already has {model.__tablename__} rows: demo data brings its own catalogue"
+                f"the database already has {model.__tablename__} rows: "
+                "demo data brings its own catalogue"
             )
 
 
@@ -84,12 +87,15 @@ async def load_demo_data(
         if on_progress is not None:
             on_progress(WRITING.format(table=table), done, total)
 
-    async with engine.connect() as connection, bulk_load_settings(connection):
-        async with connection.begin():
-            # Checked again in the writing transaction; on PostgreSQL this also opens it
-            # on the driver connection that COPY then uses.
-            await _refuse_unless_empty(connection)
-            await write_tables(connection, dataset.tables.values(), rows_written)
+    async with (
+        engine.connect() as connection,
+        bulk_load_settings(connection),
+        connection.begin(),
+    ):
+        # Checked again in the writing transaction; on PostgreSQL this also opens it on
+        # the driver connection that COPY then uses.
+        await _refuse_unless_empty(connection)
+        await write_tables(connection, dataset.tables.values(), rows_written)
     return DemoLoadReport(
         customers=customers,
         rows_by_table=dataset.rows_by_table,

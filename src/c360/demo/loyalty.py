@@ -11,17 +11,26 @@ threshold the points earned in the ``QUALIFYING_MONTHS`` before ``as_of`` reach.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from c360.demo.catalogue import Catalogue, TierSpec
 from c360.demo.holdings import INCOME_MULTIPLIERS, Holdings
+from c360.demo.ledger import Earning, Ledger, Redemption
 from c360.demo.people import People
 from c360.demo.propensity_rules import PRODUCT_CODES, PRODUCT_INDEX
 from c360.demo.streams import choose, stream
 from c360.demo.tables import TableData
-from c360.demo.timeline import Timeline, add_months, day_array, month_index, month_indices, month_start, random_times
+from c360.demo.timeline import (
+    Timeline,
+    add_months,
+    month_index,
+    month_indices,
+    month_start,
+    numpy_day,
+    random_times,
+)
 from c360.demo.warranty import Purchases
 
 QUALIFYING_MONTHS = 12
@@ -37,43 +46,16 @@ def tier_for(qualifying_points: int, tiers: tuple[TierSpec, ...]) -> TierSpec:
 
 def qualifying_since(as_of: dt.date) -> dt.datetime:
     """Start of the window whose earned points set the tier (midnight UTC, inclusive)."""
-    start = add_months(np.array([day_array(as_of)]), -QUALIFYING_MONTHS)[0].item()
+    start = add_months(np.array([numpy_day(as_of)]), -QUALIFYING_MONTHS)[0].item()
     return dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
-
-
-@dataclass
-class _Ledger:
-    """Entries appended in id order; times are epoch seconds while the ledger is built."""
-
-    account: list[int] = field(default_factory=list)
-    kind: list[str] = field(default_factory=list)
-    points: list[int] = field(default_factory=list)
-    remaining: list[int | None] = field(default_factory=list)
-    occurred: list[int] = field(default_factory=list)
-    expires: list[int | None] = field(default_factory=list)
-    reason: list[str] = field(default_factory=list)
-    source_ref: list[str | None] = field(default_factory=list)
-    key: list[str] = field(default_factory=list)
-
-    def add(self, account: int, kind: str, points: int, occurred: int, reason: str, source_ref: str | None, key: str, expires: int | None = None) -> int:
-        self.account.append(account)
-        self.kind.append(kind)
-        self.points.append(points)
-        self.remaining.append(points if points > 0 else None)
-        self.occurred.append(occurred)
-        self.expires.append(expires)
-        self.reason.append(reason)
-        self.source_ref.append(source_ref)
-        self.key.append(key)
-        return len(self.points) - 1
 
 
 @dataclass(frozen=True)
 class _Earnings:
-    """Earn events of all accounts, sorted by account then time."""
+    """Earn events of all accounts, sorted by account then time (epoch seconds)."""
 
     account: np.ndarray
-    occurred: np.ndarray  # epoch seconds
+    occurred: np.ndarray
     points: np.ndarray
     reason: list[str]
     source_ref: list[str | None]
@@ -84,7 +66,15 @@ def _seconds(instants: np.ndarray) -> np.ndarray:
     return instants.astype("datetime64[s]").astype(np.int64)
 
 
-def _card_spending(rng: np.random.Generator, people: People, holdings: Holdings, members: np.ndarray, enrolled_month: np.ndarray, first: int, last: int) -> np.ndarray:
+def _card_spending(
+    rng: np.random.Generator,
+    people: People,
+    holdings: Holdings,
+    members: np.ndarray,
+    enrolled_month: np.ndarray,
+    first: int,
+    last: int,
+) -> np.ndarray:
     """Points per member and program month (months ``first``..``last - 1``, absolute)."""
     months = last - first
     debit = np.zeros((people.count, months + 1), dtype=np.int64)
@@ -92,36 +82,52 @@ def _card_spending(rng: np.random.Generator, people: People, holdings: Holdings,
     for code, flags in (("debit_card", debit), ("credit_card", credit)):
         cards = np.flatnonzero(holdings.product == PRODUCT_INDEX[code])
         opened = month_indices(holdings.opened_date[cards]) + 1  # full months only
-        closed = np.where(np.isnat(holdings.closed_date[cards]), last, month_indices(holdings.closed_date[cards]) + 1)
+        closed = np.where(
+            np.isnat(holdings.closed_date[cards]),
+            last,
+            month_indices(holdings.closed_date[cards]) + 1,
+        )
         start, end = np.clip(opened, first, last) - first, np.clip(closed, first, last) - first
         keep = start < end
         np.add.at(flags, (holdings.customer[cards][keep], start[keep]), 1)
         np.add.at(flags, (holdings.customer[cards][keep], end[keep]), -1)
-    rate = np.where(np.cumsum(credit, axis=1)[:, :months] > 0, 2, np.where(np.cumsum(debit, axis=1)[:, :months] > 0, 1, 0))[members]
-    scale = np.where(people.is_organisation, _ORGANISATION_SPEND, INCOME_MULTIPLIERS[people.income_level])[members]
+    rate = np.where(
+        np.cumsum(credit, axis=1)[:, :months] > 0,
+        2,
+        np.where(np.cumsum(debit, axis=1)[:, :months] > 0, 1, 0),
+    )[members]
+    scale = np.where(
+        people.is_organisation, _ORGANISATION_SPEND, INCOME_MULTIPLIERS[people.income_level]
+    )[members]
     spend = _SPEND_MEDIAN_EUR * scale * rng.lognormal(0, 0.5, len(members))
     after_enrolment = (first + np.arange(months))[None, :] > enrolled_month[:, None]
     return spend[:, None] * rng.lognormal(0, 0.25, (len(members), months)) * rate * after_enrolment
 
 
 def _earnings(
-    rng: np.random.Generator, catalogue: Catalogue, people: People, holdings: Holdings,
-    purchases: Purchases, members: np.ndarray, enrolled_at: np.ndarray, timeline: Timeline,
+    rng: np.random.Generator,
+    catalogue: Catalogue,
+    people: People,
+    holdings: Holdings,
+    purchases: Purchases,
+    members: np.ndarray,
+    enrolled_at: np.ndarray,
+    timeline: Timeline,
 ) -> _Earnings:
     loyalty = catalogue.loyalty
     account_of = np.full(people.count, -1)
     account_of[members] = np.arange(len(members))
     first, last = month_index(loyalty.launched_on), timeline.as_of_month
-    monthly = _card_spending(rng, people, holdings, members, month_indices(enrolled_at.astype("datetime64[D]")), first, last)
+    monthly = _card_spending(
+        rng,
+        people,
+        holdings,
+        members,
+        month_indices(enrolled_at.astype("datetime64[D]")),
+        first,
+        last,
+    )
     account, occurred, points, reason, source_ref, key = [], [], [], [], [], []
-
-    welcomed = np.arange(len(members)) if loyalty.welcome_bonus else np.zeros(0, dtype=np.int64)
-    account.append(welcomed)
-    occurred.append(_seconds(enrolled_at[welcomed]))
-    points.append(np.full(len(welcomed), loyalty.welcome_bonus))
-    reason += ["Welcome bonus"] * len(welcomed)
-    source_ref += [None] * len(welcomed)
-    key += ["welcome"] * len(welcomed)
 
     as_of = _seconds(np.array([timeline.as_of_instant]))[0]
     for half_start in range(first - first % 6, last, 6):
@@ -145,7 +151,9 @@ def _earnings(
     holding_ids = purchases.holding[rows] + 1
     account.append(buyer[rows])
     occurred.append(_seconds(bought_at[rows]))
-    points.append(np.floor(purchases.price_eur[rows] * catalogue.retail.points_per_eur).astype(np.int64))
+    points.append(
+        np.floor(purchases.price_eur[rows] * catalogue.retail.points_per_eur).astype(np.int64)
+    )
     reason += [f"Purchase: {names[p]}" for p in holdings.product[purchases.holding[rows]].tolist()]
     source_ref += [f"holding:{h}" for h in holding_ids.tolist()]
     key += [f"purchase:{h}" for h in holding_ids.tolist()]
@@ -163,93 +171,124 @@ def _earnings(
     )
 
 
-def _post_account(ledger: _Ledger, account: int, earnings: _Earnings, rows: range, redemptions: list[tuple[int, float, str]], validity: list[int], as_of: int) -> None:
-    """Replay one account's events in time order, consuming lots oldest first."""
-    lots: list[int] = []  # ledger indices of this account's earn entries, oldest first
-    oldest = 0  # first lot that may still have points
-    expiring = 0  # next lot to expire (lots expire in the order they were earned)
-    balance = 0
+def _expiry(earned_at: np.ndarray, validity_months: int) -> list[int]:
+    """When each lot expires: ``validity_months`` after it was earned, at the same time of day."""
+    earned_day = earned_at.astype("datetime64[s]").astype("datetime64[D]")
+    return (_seconds(add_months(earned_day, validity_months)) + earned_at % 86_400).tolist()
 
-    def expire_until(moment: int) -> None:
-        nonlocal expiring, balance
-        while expiring < len(lots) and ledger.expires[lots[expiring]] <= moment:  # type: ignore[operator]
-            lot = lots[expiring]
-            left = ledger.remaining[lot] or 0
-            if left > 0:
-                ledger.remaining[lot] = 0
-                balance -= left
-                earned_on = dt.datetime.fromtimestamp(ledger.occurred[lot], dt.UTC).date()
-                ledger.add(account, "expire", -left, ledger.expires[lot], f"Points earned on {earned_on} expired", f"entry:{lot + 1}", f"expire:{lot + 1}")  # type: ignore[arg-type]
-            expiring += 1
 
-    events = sorted([(earnings.occurred[i], 0, i, 0.0, "") for i in rows] + [(t, 1, n, share, reward) for n, (t, share, reward) in enumerate(redemptions)])
-    for moment, is_redemption, index, share, reward in events:
-        expire_until(moment)
-        if not is_redemption:
-            points = int(earnings.points[index])
-            lot = ledger.add(account, "earn", points, moment, earnings.reason[index], earnings.source_ref[index], earnings.key[index], expires=int(validity[index]))
-            lots.append(lot)
-            balance += points
-            continue
-        if balance < 500:
-            continue
-        amount = max(500, int(balance * share) // 100 * 100)
-        ledger.add(account, "redeem", -amount, moment, f"Reward: {reward}", f"reward:{index + 1}", f"redeem:{index + 1}")
-        balance -= amount
-        while amount:
-            left = ledger.remaining[lots[oldest]] or 0
-            take = min(left, amount)
-            ledger.remaining[lots[oldest]] = left - take
-            amount -= take
-            if left == take:
-                oldest += 1
-    expire_until(as_of - 1)
+def _redemptions(
+    rng: np.random.Generator, rewards: tuple[str, ...], enrolled_at: np.ndarray, as_of: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Planned redemptions, sorted by account then time: (account, time, share, reward index)."""
+    counts = choose(rng, _REDEMPTIONS_WEIGHTS, len(enrolled_at))
+    account = np.repeat(np.arange(len(enrolled_at)), counts)
+    start = enrolled_at[account] + 1
+    at = start + (rng.random(len(account)) * (as_of - start)).astype(np.int64)
+    order = np.lexsort((at, account))
+    share = rng.uniform(0.3, 1.0, len(account))
+    reward = rng.integers(0, len(rewards), len(account))
+    return account[order], at[order], share[order], reward[order]
 
 
 def generate_loyalty(
-    catalogue: Catalogue, rewards: tuple[str, ...], people: People, holdings: Holdings,
-    purchases: Purchases, timeline: Timeline, *, seed: int,
+    catalogue: Catalogue,
+    rewards: tuple[str, ...],
+    people: People,
+    holdings: Holdings,
+    purchases: Purchases,
+    timeline: Timeline,
+    *,
+    seed: int,
 ) -> tuple[TableData, TableData, TableData, TableData]:
     rng = stream(seed, "loyalty")
     loyalty = catalogue.loyalty
-    share = np.where(people.is_organisation, loyalty.enrolment_share_organisations, loyalty.enrolment_share_persons)
-    launch = day_array(loyalty.launched_on)
-    enrolled_day = np.maximum(people.customer_since, launch) + rng.integers(0, 90, people.count).astype("timedelta64[D]")
-    members = np.flatnonzero((rng.random(people.count) < share) & (enrolled_day < day_array(timeline.as_of)))
+    share = np.where(
+        people.is_organisation,
+        loyalty.enrolment_share_organisations,
+        loyalty.enrolment_share_persons,
+    )
+    launch = numpy_day(loyalty.launched_on)
+    enrolled_day = np.maximum(people.customer_since, launch) + rng.integers(
+        0, 90, people.count
+    ).astype("timedelta64[D]")
+    members = np.flatnonzero(
+        (rng.random(people.count) < share) & (enrolled_day < numpy_day(timeline.as_of))
+    )
     enrolled_at = random_times(rng, enrolled_day[members])
 
-    earnings = _earnings(rng, catalogue, people, holdings, purchases, members, enrolled_at, timeline)
-    earned_day = earnings.occurred.astype("datetime64[s]").astype("datetime64[D]")
-    time_of_day = earnings.occurred % 86_400
-    expiry_day = add_months(earned_day, loyalty.points_validity_months)
-    validity = (_seconds(expiry_day) + time_of_day).tolist()
+    earnings = _earnings(
+        rng, catalogue, people, holdings, purchases, members, enrolled_at, timeline
+    )
     as_of = int(_seconds(np.array([timeline.as_of_instant]))[0])
-    redemption_count = choose(rng, _REDEMPTIONS_WEIGHTS, len(members))
-    enrolled_s = _seconds(enrolled_at)
-    ledger = _Ledger()
-    bounds = np.searchsorted(earnings.account, np.arange(len(members) + 1))
+    redemptions = _redemptions(rng, rewards, _seconds(enrolled_at), as_of)
+    expires = _expiry(earnings.occurred, loyalty.points_validity_months)
+    ledger = Ledger()
+    earned_bounds = np.searchsorted(earnings.account, np.arange(len(members) + 1)).tolist()
+    redeemed_bounds = np.searchsorted(redemptions[0], np.arange(len(members) + 1)).tolist()
+    occurred, points = earnings.occurred.tolist(), earnings.points.tolist()
+    _, redeemed_at, shares, chosen = (part.tolist() for part in redemptions)
     for account in range(len(members)):
-        times = sorted(rng.integers(enrolled_s[account] + 1, as_of, redemption_count[account]).tolist()) if redemption_count[account] else []
-        redemptions = [(t, float(rng.uniform(0.3, 1.0)), rewards[int(rng.integers(len(rewards)))]) for t in times]
-        _post_account(ledger, account, earnings, range(bounds[account], bounds[account + 1]), redemptions, validity, as_of)
+        earned = [
+            Earning(
+                occurred[i],
+                points[i],
+                expires[i],
+                earnings.reason[i],
+                earnings.source_ref[i],
+                earnings.key[i],
+            )
+            for i in range(earned_bounds[account], earned_bounds[account + 1])
+        ]
+        redeemed = [
+            Redemption(redeemed_at[i], shares[i], rewards[chosen[i]])
+            for i in range(redeemed_bounds[account], redeemed_bounds[account + 1])
+        ]
+        ledger.replay(account, earned, redeemed, until=as_of)
     return _tables(catalogue, people, members, enrolled_at, ledger, timeline, rng)
 
 
-def _tables(catalogue: Catalogue, people: People, members: np.ndarray, enrolled_at: np.ndarray, ledger: _Ledger, timeline: Timeline, rng: np.random.Generator) -> tuple[TableData, TableData, TableData, TableData]:
+def _tables(
+    catalogue: Catalogue,
+    people: People,
+    members: np.ndarray,
+    enrolled_at: np.ndarray,
+    ledger: Ledger,
+    timeline: Timeline,
+    rng: np.random.Generator,
+) -> tuple[TableData, TableData, TableData, TableData]:
     loyalty = catalogue.loyalty
     account = np.array(ledger.account, dtype=np.int64)
     points = np.array(ledger.points, dtype=np.int64)
     occurred = np.array(ledger.occurred, dtype="datetime64[s]").astype("datetime64[us]")
     earned = np.array(ledger.kind, dtype=object) == "earn"
     since = np.datetime64(qualifying_since(timeline.as_of).replace(tzinfo=None), "us")
-    qualifying = np.bincount(account[earned & (occurred >= since)], weights=points[earned & (occurred >= since)], minlength=len(members)).astype(np.int64)
-    tier = np.array([tier_for(int(p), loyalty.tiers).rank for p in qualifying.tolist()], dtype=np.int64)
+    qualifying = np.bincount(
+        account[earned & (occurred >= since)],
+        weights=points[earned & (occurred >= since)],
+        minlength=len(members),
+    ).astype(np.int64)
+    tier = np.array(
+        [tier_for(int(p), loyalty.tiers).rank for p in qualifying.tolist()], dtype=np.int64
+    )
     ids = np.arange(1, len(members) + 1)
     member_numbers = _member_numbers(ids)
-    expires = np.array([e if e is not None else np.iinfo(np.int64).min for e in ledger.expires], dtype=np.int64)
-    expires_at = np.where(expires == np.iinfo(np.int64).min, np.datetime64("NaT"), expires.astype("datetime64[s]")).astype("datetime64[us]")
+    expires = np.array(
+        [e if e is not None else np.iinfo(np.int64).min for e in ledger.expires], dtype=np.int64
+    )
+    expires_at = np.where(
+        expires == np.iinfo(np.int64).min, np.datetime64("NaT"), expires.astype("datetime64[s]")
+    ).astype("datetime64[us]")
     remaining = np.array([r if r is not None else 0 for r in ledger.remaining], dtype=np.int64)
-    program = TableData("loyalty_program", {"id": np.array([1]), "code": [loyalty.code], "name": [loyalty.name], "points_validity_months": np.array([loyalty.points_validity_months])})
+    program = TableData(
+        "loyalty_program",
+        {
+            "id": np.array([1]),
+            "code": [loyalty.code],
+            "name": [loyalty.name],
+            "points_validity_months": np.array([loyalty.points_validity_months]),
+        },
+    )
     tiers = TableData(
         "loyalty_tier",
         {
@@ -269,10 +308,16 @@ def _tables(catalogue: Catalogue, people: People, members: np.ndarray, enrolled_
             "program_id": np.ones(len(members), dtype=np.int64),
             "tier_id": tier + 1,
             "member_number": member_numbers,
-            "status": np.where(rng.random(len(members)) < 0.01, "suspended", "active").astype(object),
+            "status": np.where(rng.random(len(members)) < 0.01, "suspended", "active").astype(
+                object
+            ),
             "enrolled_at": enrolled_at,
-            "points_balance": np.bincount(account, weights=points, minlength=len(members)).astype(np.int64),
-            "lifetime_points": np.bincount(account[earned], weights=points[earned], minlength=len(members)).astype(np.int64),
+            "points_balance": np.bincount(account, weights=points, minlength=len(members)).astype(
+                np.int64
+            ),
+            "lifetime_points": np.bincount(
+                account[earned], weights=points[earned], minlength=len(members)
+            ).astype(np.int64),
             "version": np.ones(len(members), dtype=np.int64),
         },
     )
@@ -298,7 +343,8 @@ def _tables(catalogue: Catalogue, people: People, members: np.ndarray, enrolled_
 
 
 def _member_numbers(ids: np.ndarray) -> list[str]:
-    """Ten digits with a Luhn check digit; the multiplier is coprime with the range, so no two repeat."""
+    """Ten digits ending in a Luhn check digit; no two repeat (the multiplier is coprime with
+    the range)."""
     bodies = (100_000_000 + (ids * 7_654_321) % 900_000_000).tolist()
     return [f"{body}{_luhn(body)}" for body in bodies]
 

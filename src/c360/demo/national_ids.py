@@ -75,7 +75,9 @@ def edrpou(draw: int) -> str:
     """Ukraine's company code (ЄДРПОУ): seven digits and a mod-11 check digit."""
     body = f"{draw % 10_000_000:07d}"
     value = int(body)
-    weights = (1, 2, 3, 4, 5, 6, 7) if value < 3_000_000 or value > 6_000_000 else (7, 1, 2, 3, 4, 5, 6)
+    weights = (
+        (1, 2, 3, 4, 5, 6, 7) if value < 3_000_000 or value > 6_000_000 else (7, 1, 2, 3, 4, 5, 6)
+    )
     check = sum(d * w for d, w in zip(_digits(body), weights, strict=True)) % 11
     if check == 10:
         check = sum(d * (w + 2) for d, w in zip(_digits(body), weights, strict=True)) % 11 % 10

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from c360.demo.pools import locale_pool, sample
 from c360.demo.propensity import INCOME_BANDS, ORGANISATION_INCOME_LEVELS
 from c360.demo.propensity_rules import INTEREST_TAGS
 from c360.demo.streams import choose, choose_per_row, stream
-from c360.demo.timeline import Timeline, add_months, day_array, month_indices
+from c360.demo.timeline import Timeline, add_months, month_indices, numpy_day
 
 ORGANISATION_SHARE = 0.06
 CORPORATE_SHARE = 0.15  # of organisations; the rest are small businesses
@@ -105,7 +106,7 @@ def _ages_and_birth_dates(
     rng: np.random.Generator, count: int, as_of: dt.date
 ) -> tuple[np.ndarray, np.ndarray]:
     ages = _AGES[choose(rng, _AGE_WEIGHTS, count)]
-    as_of_day = day_array(as_of)
+    as_of_day = numpy_day(as_of)
     latest = add_months(np.full(count, as_of_day), -12 * ages)  # the birthday falls on as_of
     earliest = add_months(np.full(count, as_of_day), -12 * (ages + 1))
     span = (latest - earliest).astype(np.int64)
@@ -114,9 +115,12 @@ def _ages_and_birth_dates(
 
 
 def _joined_months(
-    rng: np.random.Generator, timeline: Timeline, birth_dates: np.ndarray, is_organisation: np.ndarray
+    rng: np.random.Generator,
+    timeline: Timeline,
+    birth_dates: np.ndarray,
+    is_organisation: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A month after the 18th birthday's month; moves the few who turn 18 right now back a little."""
+    """A month after the 18th birthday's month; the few who turn 18 this month are born earlier."""
     last = timeline.months - 1
     adult_from = month_indices(birth_dates) + 18 * 12 + 1 - timeline.first_month
     too_young = ~is_organisation & (adult_from > last)
@@ -136,7 +140,10 @@ def _occupations(
 ) -> tuple[np.ndarray, np.ndarray]:
     """An occupation the schooling allows (or student, retired, unemployed) and its usual pay."""
     ranks = np.array([_EDUCATION.index(spec.min_education) for spec in catalogue.occupations])
-    names = np.array([spec.name for spec in catalogue.occupations] + [_STUDENT, _RETIRED, _UNEMPLOYED], dtype=object)
+    names = np.array(
+        [spec.name for spec in catalogue.occupations] + [_STUDENT, _RETIRED, _UNEMPLOYED],
+        dtype=object,
+    )
     pay = np.array([spec.pay for spec in catalogue.occupations] + [0.2, 1.0, 0.0])
     eligible = ranks[None, :] <= education[:, None]
     picked = np.argmax(rng.random((len(ages), len(ranks))) * eligible, axis=1)
@@ -150,7 +157,9 @@ def _occupations(
     return names[picked], pay[picked]
 
 
-def _interests(rng: np.random.Generator, catalogue: Catalogue, ages: np.ndarray, income: np.ndarray) -> np.ndarray:
+def _interests(
+    rng: np.random.Generator, catalogue: Catalogue, ages: np.ndarray, income: np.ndarray
+) -> np.ndarray:
     specs = {spec.tag: spec for spec in catalogue.interests}
     chances = np.empty((len(ages), len(INTEREST_TAGS)))
     for column, tag in enumerate(INTEREST_TAGS):
@@ -162,8 +171,11 @@ def _interests(rng: np.random.Generator, catalogue: Catalogue, ages: np.ndarray,
 
 
 def _names(
-    rng: np.random.Generator, countries: tuple[CountrySpec, ...], country_index: np.ndarray,
-    female: np.ndarray, is_organisation: np.ndarray,
+    rng: np.random.Generator,
+    countries: tuple[CountrySpec, ...],
+    country_index: np.ndarray,
+    female: np.ndarray,
+    is_organisation: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     count = len(country_index)
     given = np.full(count, None, dtype=object)
@@ -198,7 +210,11 @@ def generate_people(catalogue: Catalogue, timeline: Timeline, *, count: int, see
     since = timeline.random_days(rng, joined)
 
     order = np.lexsort((rng.random(count), since))
-    country_index, is_organisation, female = country_index[order], is_organisation[order], female[order]
+    country_index, is_organisation, female = (
+        country_index[order],
+        is_organisation[order],
+        female[order],
+    )
     ages, birth_dates, joined, since = ages[order], birth_dates[order], joined[order], since[order]
     person = ~is_organisation
 
@@ -214,7 +230,11 @@ def generate_people(catalogue: Catalogue, timeline: Timeline, *, count: int, see
     ).astype(object)
     income = np.where(
         is_organisation,
-        np.where(corporate, ORGANISATION_INCOME_LEVELS["corporate"], ORGANISATION_INCOME_LEVELS["small_business"]),
+        np.where(
+            corporate,
+            ORGANISATION_INCOME_LEVELS["corporate"],
+            ORGANISATION_INCOME_LEVELS["small_business"],
+        ),
         income,
     )
     household = 1 + choose_per_row(rng, _HOUSEHOLD_BY_AGE[_age_rows(ages, [25, 35, 55, 70])])
@@ -225,13 +245,19 @@ def generate_people(catalogue: Catalogue, timeline: Timeline, *, count: int, see
     for index, country in enumerate(countries):
         rows = np.flatnonzero(country_index == index)
         city[rows] = choose(rng, [c.weight for c in country.cities], len(rows))
-        number = 1 + (rng.random(len(rows)) * np.array([c.branches for c in country.cities])[city[rows]]).astype(int)
-        home_branch[rows] = [f"{country.cities[c].branch}-{n:02d}" for c, n in zip(city[rows], number, strict=True)]
+        number = 1 + (
+            rng.random(len(rows)) * np.array([c.branches for c in country.cities])[city[rows]]
+        ).astype(int)
+        home_branch[rows] = [
+            f"{country.cities[c].branch}-{n:02d}" for c, n in zip(city[rows], number, strict=True)
+        ]
 
     age_band = np.where(is_organisation, 1, _age_rows(ages, [30, 50, 65]))
     channel_row = np.where(is_organisation, 4, age_band)
     channel = np.array(CHANNELS, dtype=object)[choose_per_row(rng, _CHANNEL_BY_AGE[channel_row])]
-    given, family, organisation_name = _names(rng, countries, country_index, female, is_organisation)
+    given, family, organisation_name = _names(
+        rng, countries, country_index, female, is_organisation
+    )
     codes = np.array([country.code for country in countries], dtype=object)
 
     return People(
@@ -239,10 +265,16 @@ def generate_people(catalogue: Catalogue, timeline: Timeline, *, count: int, see
         country=codes[country_index],
         is_organisation=is_organisation,
         female=female,
-        birth_dates=np.where(is_organisation, np.datetime64("NaT"), birth_dates).astype("datetime64[D]"),
+        birth_dates=np.where(is_organisation, np.datetime64("NaT"), birth_dates).astype(
+            "datetime64[D]"
+        ),
         joined_month=joined,
         customer_since=since,
-        education=np.where(is_organisation, None, np.array([e.value for e in _EDUCATION], dtype=object)[education_index]),
+        education=np.where(
+            is_organisation,
+            None,
+            np.array([e.value for e in _EDUCATION], dtype=object)[education_index],
+        ),
         occupation=np.where(is_organisation, None, occupation),
         income_level=income,
         household_size=np.where(is_organisation, 1, household),
@@ -263,5 +295,15 @@ def income_band_names(people: People) -> np.ndarray:
     return np.where(people.is_organisation, None, bands)
 
 
-def search_names(display_names: list[str]) -> list[str]:
-    return [fold_text(name) for name in display_names]
+def search_names(people: People) -> list[str]:
+    """``fold_text`` of each display name, folded name by name: names repeat, full names rarely."""
+    fold = cache(fold_text)
+    return [
+        fold(org) if org is not None else f"{fold(given)} {fold(family)}"
+        for given, family, org in zip(
+            people.given_name.tolist(),
+            people.family_name.tolist(),
+            people.organisation_name.tolist(),
+            strict=True,
+        )
+    ]

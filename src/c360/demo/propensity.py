@@ -134,19 +134,23 @@ def monthly_probabilities(inputs: PropensityInputs) -> tuple[np.ndarray, np.ndar
 
     acquisition = intent  # reused in place: the month's largest array
     acquisition[:, _FUNNEL_COLUMNS] = np.where(
-        recent_enquiry & (funnel_intent > 0), _CONVERSION[_FUNNEL_COLUMNS], DIRECT_SHARE * funnel_intent
+        recent_enquiry & (funnel_intent > 0),
+        _CONVERSION[_FUNNEL_COLUMNS],
+        DIRECT_SHARE * funnel_intent,
     )
     acquisition *= is_customer & ~(held & ~_REPURCHASABLE)
     np.minimum(acquisition, _MAX_PROBABILITY, out=acquisition)
 
     enquiry = np.zeros_like(acquisition)
     may_enquire = is_customer & ~held[:, _FUNNEL_COLUMNS] & ~recent_enquiry
-    enquiry[:, _FUNNEL_COLUMNS] = np.minimum(ENQUIRY_SHARE * funnel_intent * may_enquire, _MAX_PROBABILITY)
+    enquiry[:, _FUNNEL_COLUMNS] = np.minimum(
+        ENQUIRY_SHARE * funnel_intent * may_enquire, _MAX_PROBABILITY
+    )
     return enquiry, acquisition
 
 
 def acquisition_probabilities(inputs: PropensityInputs) -> np.ndarray:
-    """Probability that each customer acquires each product during the month, ``(customers, products)``."""
+    """Chance that each customer acquires each product during the month: (customers, products)."""
     return monthly_probabilities(inputs)[1]
 
 
@@ -166,7 +170,11 @@ def _income_level(profile: CustomerProfile) -> int:
 def _age(birth_date: dt.date | None, as_of: dt.date) -> int:
     if birth_date is None:
         return 0
-    return as_of.year - birth_date.year - ((as_of.month, as_of.day) < (birth_date.month, birth_date.day))
+    return (
+        as_of.year
+        - birth_date.year
+        - ((as_of.month, as_of.day) < (birth_date.month, birth_date.day))
+    )
 
 
 def _months_by_product(dates: Mapping[str, dt.date], as_of_month: int, *, empty: int) -> np.ndarray:

@@ -97,7 +97,7 @@ def _age_table(brackets: tuple[tuple[int, float], ...]) -> np.ndarray:
 
 
 class _Customers:
-    """Factors of the inputs that rules multiply together; every method returns one value per customer."""
+    """Factors of the inputs that rules multiply together, one value per customer."""
 
     def __init__(self, inputs: PropensityInputs) -> None:
         self._inputs = inputs
@@ -140,7 +140,8 @@ def when(condition: np.ndarray, factor: float) -> np.ndarray:
 
 
 def _current_account(c: _Customers) -> np.ndarray:
-    # Nearly everyone opens one in their first month; later only the few who came for something else.
+    # Nearly everyone opens one in their first month; later only those who came for
+    # something else.
     return np.where(c.newcomer, 0.80, 0.006) * c.by_age([(0, 1.3), (30, 1.0), (65, 0.7)])
 
 
@@ -166,7 +167,9 @@ def _debit_card(c: _Customers) -> np.ndarray:
     # Comes with the account: most in the first two months, hardly anyone later.
     soon_after_account = c.held_for("current_account", at_most=2)
     rate = np.where(soon_after_account, 0.40, 0.006)
-    return np.where(c.held("current_account"), rate, 0.0) * c.by_age([(0, 1.2), (30, 1.0), (70, 0.6)])
+    return np.where(c.held("current_account"), rate, 0.0) * c.by_age(
+        [(0, 1.2), (30, 1.0), (70, 0.6)]
+    )
 
 
 def _credit_card(c: _Customers) -> np.ndarray:
@@ -214,8 +217,8 @@ def _mortgage(c: _Customers) -> np.ndarray:
 
 
 def _home_insurance(c: _Customers) -> np.ndarray:
-    without_mortgage = 0.0008 * when(c.household_size >= 2, 1.5) * c.by_income(
-        (0.5, 0.8, 1.0, 1.2, 1.5)
+    without_mortgage = (
+        0.0008 * when(c.household_size >= 2, 1.5) * c.by_income((0.5, 0.8, 1.0, 1.2, 1.5))
     )
     with_mortgage = np.where(c.held_for("mortgage", at_most=2), 0.35, 0.012)
     return np.where(c.held("mortgage"), with_mortgage, without_mortgage)

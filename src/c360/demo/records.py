@@ -8,6 +8,7 @@ an e-mail and a first name. None of them carries the national id.
 from __future__ import annotations
 
 import hashlib
+from functools import cache
 
 import numpy as np
 
@@ -52,11 +53,21 @@ def national_phone(e164: str, country: str) -> str:
     return f"{d[:5]} {d[5:]}"
 
 
+@cache  # names repeat: they come from pools
 def _latin_upper(text: str) -> str:
     return fold_text(romanise_ukrainian(text)).upper()
 
 
-def _payload(system: str, key: str, i: int, people: People, contacts: Contacts, display: list[str], purchases: int, marketing: bool) -> dict:
+def _payload(
+    system: str,
+    key: str,
+    i: int,
+    people: People,
+    contacts: Contacts,
+    display: list[str],
+    purchases: int,
+    marketing: bool,
+) -> dict:
     given, family, org = people.given_name[i], people.family_name[i], people.organisation_name[i]
     country = people.country[i]
     phone = contacts.phone[i]
@@ -66,7 +77,11 @@ def _payload(system: str, key: str, i: int, people: People, contacts: Contacts, 
         if org is None:
             record["date_of_birth"] = str(people.birth_dates[i])
         record |= {
-            "address": {"line1": contacts.address_line1[i], "postcode": contacts.postal_code[i], "country": country},
+            "address": {
+                "line1": contacts.address_line1[i],
+                "postcode": contacts.postal_code[i],
+                "country": country,
+            },
             "branch": people.home_branch[i],
             "segment": people.segment[i].upper(),
             "opened_on": str(people.customer_since[i]),
@@ -74,15 +89,39 @@ def _payload(system: str, key: str, i: int, people: People, contacts: Contacts, 
         return record
     if system == "crm":
         names = {"account_name": org} if org else {"first_name": given, "last_name": family}
-        return {"contact_id": key, **names, "email": contacts.email[i], "mobile": phone, "preferred_channel": people.preferred_channel[i]}
+        return {
+            "contact_id": key,
+            **names,
+            "email": contacts.email[i],
+            "mobile": phone,
+            "preferred_channel": people.preferred_channel[i],
+        }
     if system == "ecommerce":
-        return {"account_id": key, "display_name": display[i].lower(), "email": contacts.email[i], "orders": purchases, "newsletter": marketing}
-    return {"subscriber_id": key, "email": contacts.email[i], "first_name": given or org, "lists": ["offers", "newsletter"] if marketing else ["newsletter"]}
+        return {
+            "account_id": key,
+            "display_name": display[i].lower(),
+            "email": contacts.email[i],
+            "orders": purchases,
+            "newsletter": marketing,
+        }
+    return {
+        "subscriber_id": key,
+        "email": contacts.email[i],
+        "first_name": given or org,
+        "lists": ["offers", "newsletter"] if marketing else ["newsletter"],
+    }
 
 
 def generate_source_records(
-    people: People, contacts: Contacts, holdings: Holdings, retail_holding: np.ndarray, marketing: np.ndarray,
-    created_at: np.ndarray, timeline: Timeline, *, seed: int,
+    people: People,
+    contacts: Contacts,
+    holdings: Holdings,
+    retail_holding: np.ndarray,
+    marketing: np.ndarray,
+    created_at: np.ndarray,
+    timeline: Timeline,
+    *,
+    seed: int,
 ) -> TableData:
     """One to three records per customer, from the systems the customer really used."""
     rng = stream(seed, "source-records")
@@ -101,7 +140,8 @@ def generate_source_records(
     wants[wants.sum(axis=1) > 3, 3] = False
     customer, system = np.nonzero(wants)
     received = random_instants_between(
-        rng, created_at[customer] + np.timedelta64(60, "s"),
+        rng,
+        created_at[customer] + np.timedelta64(60, "s"),
         np.minimum(created_at[customer] + np.timedelta64(60, "D"), timeline.as_of_instant),
     )
     display = people.display_names()
@@ -111,7 +151,9 @@ def generate_source_records(
         pattern, multiplier = _KEY_FORMATS[name]
         key = pattern.format((i + 1) * multiplier % _KEY_MODULUS)
         keys.append(key)
-        payloads.append(_payload(name, key, i, people, contacts, display, int(purchases[i]), bool(marketing[i])))
+        payloads.append(
+            _payload(name, key, i, people, contacts, display, int(purchases[i]), bool(marketing[i]))
+        )
     return TableData(
         "source_record",
         {
@@ -126,8 +168,14 @@ def generate_source_records(
 
 
 def generate_attachments(
-    catalogue: Catalogue, texts: Texts, people: People, contacts: Contacts, holdings: Holdings,
-    created_at: np.ndarray, *, seed: int,
+    catalogue: Catalogue,
+    texts: Texts,
+    people: People,
+    contacts: Contacts,
+    holdings: Holdings,
+    created_at: np.ndarray,
+    *,
+    seed: int,
 ) -> TableData:
     rng = stream(seed, "attachments")
     specs = {spec.kind: spec for spec in texts.attachments}
@@ -137,17 +185,29 @@ def generate_attachments(
     loans = np.isin(holdings.product, [PRODUCT_INDEX["personal_loan"], PRODUCT_INDEX["car_loan"]])
     lending = loans | (holdings.product == PRODUCT_INDEX["mortgage"])
     contracts = np.flatnonzero(lending & (rng.random(len(holdings)) < _CONTRACT_SHARE))
-    proof_at = np.where(np.isnat(contacts.moved_at[proved]), created_at[proved], contacts.moved_at[proved])
+    proof_at = np.where(
+        np.isnat(contacts.moved_at[proved]), created_at[proved], contacts.moved_at[proved]
+    )
     customer = np.concatenate([scanned, proved, holdings.customer[contracts]])
-    at = np.concatenate([created_at[scanned], proof_at, holdings.created_at[contracts] + np.timedelta64(10, "m")])
-    kinds = ["id_scan"] * len(scanned) + ["proof_of_address"] * len(proved) + ["contract"] * len(contracts)
-    products = [""] * (len(scanned) + len(proved)) + [PRODUCT_CODES[p] for p in holdings.product[contracts].tolist()]
+    at = np.concatenate(
+        [created_at[scanned], proof_at, holdings.created_at[contracts] + np.timedelta64(10, "m")]
+    )
+    kinds = (
+        ["id_scan"] * len(scanned)
+        + ["proof_of_address"] * len(proved)
+        + ["contract"] * len(contracts)
+    )
+    products = [""] * (len(scanned) + len(proved)) + [
+        PRODUCT_CODES[p] for p in holdings.product[contracts].tolist()
+    ]
     order = np.lexsort((np.arange(len(customer)), at, customer))
     ids = np.arange(1, len(order) + 1)
     names, media, sizes, keys, checksums = [], [], [], [], []
     low_high = [specs[kinds[i]].size_bytes for i in order.tolist()]
     draws = rng.random(len(order)).tolist()
-    for attachment_id, i, (low, high), u in zip(ids.tolist(), order.tolist(), low_high, draws, strict=True):
+    for attachment_id, i, (low, high), u in zip(
+        ids.tolist(), order.tolist(), low_high, draws, strict=True
+    ):
         spec = specs[kinds[i]]
         name = spec.file_name.format(product=products[i])
         size = int(low + u * (high - low))

@@ -56,21 +56,42 @@ def _channels(rng: np.random.Generator, people: People, customers: np.ndarray) -
 
 
 def _agents(
-    rng: np.random.Generator, catalogue: Catalogue, people: People, customers: np.ndarray, channels: np.ndarray
+    rng: np.random.Generator,
+    catalogue: Catalogue,
+    people: People,
+    customers: np.ndarray,
+    channels: np.ndarray,
 ) -> list[str | None]:
     """A colleague from the customer's country answers staffed channels."""
     agents = np.full(len(customers), None, dtype=object)
     for country in catalogue.countries:
         pool = locale_pool(country.locale)
-        rows = np.flatnonzero((people.country[customers] == country.code) & np.isin(channels, list(_STAFFED)))
+        rows = np.flatnonzero(
+            (people.country[customers] == country.code) & np.isin(channels, list(_STAFFED))
+        )
         female = rng.random(len(rows)) < 0.5
-        firsts = np.where(female, sample(rng, pool.first_names_female, len(rows)), sample(rng, pool.first_names_male, len(rows)))
-        families = np.where(female, sample(rng, pool.family_names_female, len(rows)), sample(rng, pool.family_names_male, len(rows)))
+        firsts = np.where(
+            female,
+            sample(rng, pool.first_names_female, len(rows)),
+            sample(rng, pool.first_names_male, len(rows)),
+        )
+        families = np.where(
+            female,
+            sample(rng, pool.family_names_female, len(rows)),
+            sample(rng, pool.family_names_male, len(rows)),
+        )
         agents[rows] = [f"{a} {b}" for a, b in zip(firsts.tolist(), families.tolist(), strict=True)]
     return agents.tolist()
 
 
-def _enquiries(rng: np.random.Generator, catalogue: Catalogue, texts: Texts, sim: Simulation, created_at: np.ndarray, timeline: Timeline) -> _Contacts:
+def _enquiries(
+    rng: np.random.Generator,
+    catalogue: Catalogue,
+    texts: Texts,
+    sim: Simulation,
+    created_at: np.ndarray,
+    timeline: Timeline,
+) -> _Contacts:
     customer, product = sim.enquiries.customer, sim.enquiries.product
     days = timeline.random_days(rng, sim.enquiries.month)
     # Not before the customer record existed, which is the same day at the latest.
@@ -82,14 +103,26 @@ def _enquiries(rng: np.random.Generator, catalogue: Catalogue, texts: Texts, sim
         customer,
         occurred,
         [f"{ENQUIRY_TOPIC_PREFIX}{PRODUCT_CODES[p]}" for p in product.tolist()],
-        [templates[i].format(product=names[p]) for i, p in zip(picks, product.tolist(), strict=True)],
+        [
+            templates[i].format(product=names[p])
+            for i, p in zip(picks, product.tolist(), strict=True)
+        ],
         np.full(len(customer), -1),
         np.full(len(customer), -1),
     )
 
 
-def _about_holdings(rng: np.random.Generator, catalogue: Catalogue, texts: Texts, holdings: Holdings, purchases: Purchases, timeline: Timeline) -> _Contacts:
-    category = np.array([catalogue.product(code).category for code in PRODUCT_CODES], dtype=object)[holdings.product]
+def _about_holdings(
+    rng: np.random.Generator,
+    catalogue: Catalogue,
+    texts: Texts,
+    holdings: Holdings,
+    purchases: Purchases,
+    timeline: Timeline,
+) -> _Contacts:
+    category = np.array([catalogue.product(code).category for code in PRODUCT_CODES], dtype=object)[
+        holdings.product
+    ]
     share = np.array([_CONTACT_SHARE.get(c, _DEFAULT_CONTACT_SHARE) for c in category.tolist()])
     rows = np.flatnonzero(rng.random(len(holdings)) < share)
     as_of = timeline.as_of_instant
@@ -100,7 +133,10 @@ def _about_holdings(rng: np.random.Generator, catalogue: Catalogue, texts: Texts
     for topic in texts.topics:
         by_category.setdefault(topic.category, []).append(topic)
     picks = rng.random(len(rows)).tolist()
-    topics = [by_category[c][int(u * len(by_category[c]))] for c, u in zip(category[rows].tolist(), picks, strict=True)]
+    topics = [
+        by_category[c][int(u * len(by_category[c]))]
+        for c, u in zip(category[rows].tolist(), picks, strict=True)
+    ]
     policy_of = np.full(len(holdings), -1)
     policy_of[purchases.holding] = purchases.manufacturer_policy
     about_warranty = np.array([t.topic == "warranty_question" for t in topics], dtype=bool)
@@ -114,16 +150,29 @@ def _about_holdings(rng: np.random.Generator, catalogue: Catalogue, texts: Texts
     )
 
 
-def _general(rng: np.random.Generator, texts: Texts, created_at: np.ndarray, timeline: Timeline) -> _Contacts:
+def _general(
+    rng: np.random.Generator, texts: Texts, created_at: np.ndarray, timeline: Timeline
+) -> _Contacts:
     general = [t for t in texts.topics if t.category == "general"]
     counts = rng.poisson(_GENERAL_CONTACTS_PER_CUSTOMER, len(created_at))
     customer = np.repeat(np.arange(len(created_at)), counts)
-    occurred = random_instants_between(rng, created_at[customer] + _HOUR, np.full(len(customer), timeline.as_of_instant))
+    occurred = random_instants_between(
+        rng, created_at[customer] + _HOUR, np.full(len(customer), timeline.as_of_instant)
+    )
     topics = [general[i] for i in rng.integers(0, len(general), len(customer)).tolist()]
-    return _Contacts(customer, occurred, list(topics), [t.summary for t in topics], np.full(len(customer), -1), np.full(len(customer), -1))
+    return _Contacts(
+        customer,
+        occurred,
+        list(topics),
+        [t.summary for t in topics],
+        np.full(len(customer), -1),
+        np.full(len(customer), -1),
+    )
 
 
-def _recent_open(rng: np.random.Generator, texts: Texts, created_at: np.ndarray, timeline: Timeline) -> _Contacts:
+def _recent_open(
+    rng: np.random.Generator, texts: Texts, created_at: np.ndarray, timeline: Timeline
+) -> _Contacts:
     """Contacts of the last three weeks whose tickets are still open: every desk has a queue."""
     ticketable = [t for t in texts.topics if t.ticket and t.category == "general"]
     customer = np.flatnonzero(rng.random(len(created_at)) < _OPEN_TICKET_SHARE)
@@ -131,12 +180,27 @@ def _recent_open(rng: np.random.Generator, texts: Texts, created_at: np.ndarray,
     start = np.maximum(created_at[customer], as_of - np.timedelta64(21, "D")) + _HOUR
     occurred = random_instants_between(rng, start, np.full(len(customer), as_of))
     topics = [ticketable[i] for i in rng.integers(0, len(ticketable), len(customer)).tolist()]
-    return _Contacts(customer, occurred, list(topics), [t.summary for t in topics], np.full(len(customer), -1), np.full(len(customer), -1))
+    return _Contacts(
+        customer,
+        occurred,
+        list(topics),
+        [t.summary for t in topics],
+        np.full(len(customer), -1),
+        np.full(len(customer), -1),
+    )
 
 
 def generate_service(
-    catalogue: Catalogue, texts: Texts, people: People, created_at: np.ndarray, sim: Simulation,
-    holdings: Holdings, purchases: Purchases, timeline: Timeline, *, seed: int,
+    catalogue: Catalogue,
+    texts: Texts,
+    people: People,
+    created_at: np.ndarray,
+    sim: Simulation,
+    holdings: Holdings,
+    purchases: Purchases,
+    timeline: Timeline,
+    *,
+    seed: int,
 ) -> tuple[TableData, TableData]:
     rng = stream(seed, "service")
     parts = [
@@ -173,24 +237,44 @@ def generate_service(
     )
     from_recent = np.zeros(len(order), dtype=bool)
     from_recent[np.flatnonzero(order >= len(customer) - len(recent.customer))] = True
-    return interactions, _tickets(rng, texts, topics, customer, occurred, channels, holding, policy, from_recent, timeline)
+    return interactions, _tickets(
+        rng, texts, topics, customer, occurred, channels, holding, policy, from_recent, timeline
+    )
 
 
 def _tickets(
-    rng: np.random.Generator, texts: Texts, topics: list[TopicSpec | str], customer: np.ndarray, occurred: np.ndarray,
-    channels: np.ndarray, holding: np.ndarray, policy: np.ndarray, recent: np.ndarray, timeline: Timeline,
+    rng: np.random.Generator,
+    texts: Texts,
+    topics: list[TopicSpec | str],
+    customer: np.ndarray,
+    occurred: np.ndarray,
+    channels: np.ndarray,
+    holding: np.ndarray,
+    policy: np.ndarray,
+    recent: np.ndarray,
+    timeline: Timeline,
 ) -> TableData:
-    can_open = np.array([isinstance(t, TopicSpec) and t.ticket and t.direction == "inbound" for t in topics], dtype=bool)
+    can_open = np.array(
+        [isinstance(t, TopicSpec) and t.ticket and t.direction == "inbound" for t in topics],
+        dtype=bool,
+    )
     rows = np.flatnonzero(can_open & ((rng.random(len(topics)) < _TICKET_SHARE) | recent))
     as_of = timeline.as_of_instant
-    opened = np.minimum(occurred[rows] + (rng.uniform(1, 30, len(rows)) * 60).astype("timedelta64[s]"), as_of - np.timedelta64(1, "s"))
+    opened = np.minimum(
+        occurred[rows] + (rng.uniform(1, 30, len(rows)) * 60).astype("timedelta64[s]"),
+        as_of - np.timedelta64(1, "s"),
+    )
     age_days = (as_of - opened) / np.timedelta64(1, "D")
     resolved_at = opened + (rng.uniform(0.5, 14 * 24, len(rows)) * 3600).astype("timedelta64[s]")
     draw = rng.random(len(rows))
     finished = (resolved_at < as_of) & ~recent[rows] & ((age_days > 30) | (draw < 0.7))
     status = np.where(
         finished,
-        np.where(age_days > 30, np.where(draw < 0.87, "closed", "resolved"), np.where(draw < 0.5, "resolved", "closed")),
+        np.where(
+            age_days > 30,
+            np.where(draw < 0.87, "closed", "resolved"),
+            np.where(draw < 0.5, "resolved", "closed"),
+        ),
         np.where(draw < 0.6, "open", "pending"),
     ).astype(object)
     chosen = [topics[i] for i in rows.tolist()]
@@ -207,7 +291,10 @@ def _tickets(
             "channel": channels[rows],
             "opened_at": opened,
             "resolved_at": np.where(finished, resolved_at, np.datetime64("NaT")),
-            "resolution": [t.resolution if done else None for t, done in zip(chosen, finished.tolist(), strict=True)],
+            "resolution": [
+                t.resolution if done else None
+                for t, done in zip(chosen, finished.tolist(), strict=True)
+            ],
             "holding_id": np.ma.masked_array(holding[rows] + 1, mask=holding[rows] < 0),
             "warranty_policy_id": np.ma.masked_array(policy[rows] + 1, mask=policy[rows] < 0),
         },

@@ -139,7 +139,12 @@ class _Births:
 
 
 def _inputs(
-    people: People, births: _Births, state: _State | _Rebuilt, month: int, active: int, timeline: Timeline
+    people: People,
+    births: _Births,
+    state: _State | _Rebuilt,
+    month: int,
+    active: int,
+    timeline: Timeline,
 ) -> PropensityInputs:
     start = timeline.start(month)
     birth_month = births.month[:active]
@@ -171,7 +176,9 @@ class _Rebuilt:
     enquired: np.ndarray
 
 
-def inputs_at_month(people: People, simulation: Simulation, timeline: Timeline, month: int) -> PropensityInputs:
+def inputs_at_month(
+    people: People, simulation: Simulation, timeline: Timeline, month: int
+) -> PropensityInputs:
     """The model's inputs at the start of ``month``, for the customers who had joined by then.
 
     What the simulation drew from in that month, rebuilt from its output: the in-memory
@@ -189,21 +196,29 @@ def inputs_at_month(people: People, simulation: Simulation, timeline: Timeline, 
     enquired = np.full((active, len(PRODUCT_CODES)), -NO_ENQUIRY, dtype=np.int64)
     asked = (simulation.enquiries.month < month) & (simulation.enquiries.customer < active)
     order = np.argsort(simulation.enquiries.month[asked], kind="stable")  # the latest wins
-    enquired[simulation.enquiries.customer[asked][order], simulation.enquiries.product[asked][order]] = (
-        simulation.enquiries.month[asked][order]
-    )
+    enquired[
+        simulation.enquiries.customer[asked][order], simulation.enquiries.product[asked][order]
+    ] = simulation.enquiries.month[asked][order]
     return _inputs(people, _Births.of(people), _Rebuilt(opened, enquired), month, active, timeline)
 
 
 def _lifetimes(rng: np.random.Generator, state: _State, products: np.ndarray) -> np.ndarray:
     """Months until each new holding closes by itself: its term, or earlier by attrition."""
-    low, high, rate = state.term_low[products], state.term_high[products], state.close_rate[products]
-    term = np.where(high > 0, low + (rng.random(len(products)) * (high - low + 1)).astype(np.int64), _NEVER)
+    low, high, rate = (
+        state.term_low[products],
+        state.term_high[products],
+        state.close_rate[products],
+    )
+    term = np.where(
+        high > 0, low + (rng.random(len(products)) * (high - low + 1)).astype(np.int64), _NEVER
+    )
     attrition = np.where(rate > 0, rng.geometric(np.where(rate > 0, rate, 0.5)), _NEVER)
     return np.minimum(term, attrition)
 
 
-def _close(state: _State, rows: np.ndarray, month: int, closure: int, closed_with: np.ndarray | int) -> None:
+def _close(
+    state: _State, rows: np.ndarray, month: int, closure: int, closed_with: np.ndarray | int
+) -> None:
     holdings = state.holdings
     holdings["closed_month"][rows] = month
     holdings["closure"][rows] = closure
@@ -213,7 +228,9 @@ def _close(state: _State, rows: np.ndarray, month: int, closure: int, closed_wit
     state.holding[customers, products] = -1
 
 
-def _acquire(rng: np.random.Generator, state: _State, month: int, customers: np.ndarray, products: np.ndarray) -> None:
+def _acquire(
+    rng: np.random.Generator, state: _State, month: int, customers: np.ndarray, products: np.ndarray
+) -> None:
     replaced = state.holding[customers, products]
     rows = state.holdings.append(
         customer=customers,
@@ -280,7 +297,9 @@ def simulate(
         enquiries=SimulatedEnquiries(
             customer=np.concatenate([c for c, _, _ in enquiries] or [np.zeros(0, np.int64)]),
             product=np.concatenate([p for _, p, _ in enquiries] or [np.zeros(0, np.int64)]),
-            month=np.concatenate([np.full(len(c), m) for c, _, m in enquiries] or [np.zeros(0, np.int64)]),
+            month=np.concatenate(
+                [np.full(len(c), m) for c, _, m in enquiries] or [np.zeros(0, np.int64)]
+            ),
         ),
         inputs_on_as_of=_inputs(people, births, state, timeline.months, people.count, timeline),
     )

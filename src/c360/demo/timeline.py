@@ -20,7 +20,6 @@ HISTORY_MONTHS = 144  # twelve years of acquisitions
 
 _EPOCH_MONTH = 1970 * 12
 _DAY = np.timedelta64(1, "D")
-_SECONDS_PER_DAY = 86_400
 
 
 def month_index(day: dt.date) -> int:
@@ -48,18 +47,6 @@ def add_months(days: np.ndarray, months: int | np.ndarray) -> np.ndarray:
     return target.astype("datetime64[D]") + np.minimum(day_of_month, length - 1) * _DAY
 
 
-def ages_on(birth_dates: np.ndarray, day: dt.date) -> np.ndarray:
-    """Whole years of age on ``day`` (birthday included) of each ``datetime64[D]`` birth date."""
-    months = birth_dates.astype("datetime64[M]")
-    birth_year = birth_dates.astype("datetime64[Y]").astype(np.int64) + 1970
-    birth_month = months.astype(np.int64) % 12 + 1
-    birth_day = (birth_dates - months.astype("datetime64[D]")).astype(np.int64) + 1
-    before_birthday = (birth_month > day.month) | (
-        (birth_month == day.month) & (birth_day > day.day)
-    )
-    return day.year - birth_year - before_birthday
-
-
 def to_instant(day: dt.date) -> np.datetime64:
     """Midnight UTC at the start of ``day`` as a ``datetime64[us]``."""
     return np.datetime64(day.isoformat(), "us")
@@ -79,9 +66,11 @@ def random_instants_between(
     """A timestamp uniformly in ``[start, end)`` for each pair (``end`` at least a second later)."""
     start_s = start.astype("datetime64[s]").astype(np.int64)
     end_s = np.maximum(end.astype("datetime64[s]").astype(np.int64), start_s + 1)
-    return (start_s + (rng.random(len(start_s)) * (end_s - start_s)).astype(np.int64)).astype(
-        "datetime64[s]"
-    ).astype("datetime64[us]")
+    return (
+        (start_s + (rng.random(len(start_s)) * (end_s - start_s)).astype(np.int64))
+        .astype("datetime64[s]")
+        .astype("datetime64[us]")
+    )
 
 
 @dataclass(frozen=True)
@@ -120,9 +109,6 @@ class Timeline:
             )
         ).astype(np.int64)
 
-    def relative_months(self, days: np.ndarray) -> np.ndarray:
-        return month_indices(days) - self.first_month
-
     def random_days(self, rng: np.random.Generator, months: np.ndarray) -> np.ndarray:
         """A uniformly drawn day within each of the relative ``months``."""
         months = np.asarray(months, dtype=np.int64)
@@ -133,12 +119,5 @@ class Timeline:
         return (np.datetime64(self.as_of.isoformat(), "D") - days).astype(np.int64)
 
 
-def days_between(start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    return (end - start).astype("timedelta64[D]").astype(np.int64)
-
-
-def day_array(day: dt.date) -> np.datetime64:
+def numpy_day(day: dt.date) -> np.datetime64:
     return np.datetime64(day.isoformat(), "D")
-
-
-SECONDS_PER_DAY = _SECONDS_PER_DAY

@@ -55,7 +55,13 @@ def _serials(rng: np.random.Generator, manufacturers: list[str], purchase: np.nd
 
 
 def generate_warranties(
-    catalogue: Catalogue, texts: Texts, people: People, holdings: Holdings, timeline: Timeline, *, seed: int
+    catalogue: Catalogue,
+    texts: Texts,
+    people: People,
+    holdings: Holdings,
+    timeline: Timeline,
+    *,
+    seed: int,
 ) -> tuple[TableData, TableData, Purchases, Policies]:
     rng = stream(seed, "warranty")
     retail = catalogue.retail
@@ -76,7 +82,9 @@ def generate_warranties(
         picked = rng.integers(0, len(options), len(rows))
         models[rows] = [options[i].model for i in picked]
         makers[rows] = [options[i].manufacturer for i in picked]
-        price_eur[rows] = np.array([options[i].price_eur for i in picked]) * rng.uniform(0.88, 1.02, len(rows))
+        price_eur[rows] = np.array([options[i].price_eur for i in picked]) * rng.uniform(
+            0.88, 1.02, len(rows)
+        )
     eur_rate = {c.code: c.eur_rate for c in catalogue.countries}
     currency_of = {c.code: c.currency for c in catalogue.countries}
     countries = people.country[customer]
@@ -85,25 +93,34 @@ def generate_warranties(
     price_cents = (local * 100 - 1).astype(np.int64)
 
     extended = rng.random(count) < retail.extended_share
-    extra_months = np.array(retail.extended_warranty_months)[rng.integers(0, len(retail.extended_warranty_months), count)]
+    extra_months = np.array(retail.extended_warranty_months)[
+        rng.integers(0, len(retail.extended_warranty_months), count)
+    ]
     # Each purchase's manufacturer policy, followed by its extension where bought.
     source = np.repeat(np.arange(count), 1 + extended)
     is_extension = np.zeros(len(source), dtype=bool)
     is_extension[np.cumsum(1 + extended) - 1] = extended
     months = retail.manufacturer_warranty_months
     start = np.where(is_extension, add_months(purchase[source], months), purchase[source])
-    end = np.where(
-        is_extension,
-        add_months(purchase[source], months + extra_months[source]),
-        add_months(purchase[source], months),
-    ) - _DAY
+    end = (
+        np.where(
+            is_extension,
+            add_months(purchase[source], months + extra_months[source]),
+            add_months(purchase[source], months),
+        )
+        - _DAY
+    )
     as_of_day = np.datetime64(timeline.as_of.isoformat(), "D")
     cancelled = is_extension & (rng.random(len(source)) < 0.03)
-    status = np.select([cancelled, end >= as_of_day], ["cancelled", "active"], "expired").astype(object)
+    status = np.select([cancelled, end >= as_of_day], ["cancelled", "active"], "expired").astype(
+        object
+    )
     extension_price = np.rint(price_cents[source] * retail.extended_price_share / 100) * 100 - 1
     policy_ids = np.arange(1, len(source) + 1)
     created_at = np.where(
-        is_extension, holdings.created_at[bought][source] + np.timedelta64(5, "m"), holdings.created_at[bought][source]
+        is_extension,
+        holdings.created_at[bought][source] + np.timedelta64(5, "m"),
+        holdings.created_at[bought][source],
     )
     policies = TableData(
         "warranty_policy",
@@ -113,12 +130,16 @@ def generate_warranties(
             "product_id": product[source] + 1,
             "product_model": models[source],
             "manufacturer": makers[source],
-            "serial_number": np.array(_serials(rng, makers.tolist(), purchase), dtype=object)[source],
+            "serial_number": np.array(_serials(rng, makers.tolist(), purchase), dtype=object)[
+                source
+            ],
             "purchase_date": purchase[source],
             "coverage_start_date": start,
             "coverage_end_date": end,
             "kind": np.where(is_extension, "extended", "manufacturer").astype(object),
-            "price_paid": np.where(is_extension, extension_price.astype(np.int64), price_cents[source]),
+            "price_paid": np.where(
+                is_extension, extension_price.astype(np.int64), price_cents[source]
+            ),
             "coverage_value": price_cents[source],
             "currency": [currency_of[c] for c in countries[source].tolist()],
             "status": status,
@@ -131,11 +152,22 @@ def generate_warranties(
         policies,
         claims,
         Purchases(holding=bought, price_eur=price_eur, manufacturer_policy=first_policy),
-        Policies(customer=customer[source], holding=bought[source], coverage_end=end, created_at=created_at),
+        Policies(
+            customer=customer[source],
+            holding=bought[source],
+            coverage_end=end,
+            created_at=created_at,
+        ),
     )
 
 
-def _claims(rng: np.random.Generator, texts: Texts, goods: np.ndarray, policies: TableData, timeline: Timeline) -> TableData:
+def _claims(
+    rng: np.random.Generator,
+    texts: Texts,
+    goods: np.ndarray,
+    policies: TableData,
+    timeline: Timeline,
+) -> TableData:
     columns = policies.columns
     as_of = timeline.as_of_instant
     start = columns["coverage_start_date"].astype("datetime64[us]")
@@ -149,7 +181,9 @@ def _claims(rng: np.random.Generator, texts: Texts, goods: np.ndarray, policies:
     resolved = reported + (rng.uniform(2, 25, len(rows)) * 86_400).astype("timedelta64[s]")
     decided = (resolved < as_of) & ((age_days >= 30) | (rng.random(len(rows)) < 0.5))
     decision = np.array(_DECISIONS, dtype=object)[choose(rng, _DECISION_WEIGHTS, len(rows))]
-    status = np.where(decided, "decided", np.where(age_days < 10, "submitted", "in_review")).astype(object)
+    status = np.where(decided, "decided", np.where(age_days < 10, "submitted", "in_review")).astype(
+        object
+    )
     picks = rng.random(len(rows)).tolist()
     defects = [
         texts.defects[g][int(pick * len(texts.defects[g]))]
