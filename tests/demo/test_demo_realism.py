@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 
 import numpy as np
@@ -141,3 +142,21 @@ def test_rebuilt_inputs_on_as_of_match_the_simulations_final_state(dataset: Demo
     np.testing.assert_array_equal(
         acquisition_probabilities(rebuilt), acquisition_probabilities(final)
     )
+
+
+# Columns that look ahead on purpose: cover that runs on, points that will expire.
+_FUTURE_COLUMNS = {"coverage_start_date", "coverage_end_date", "expires_at"}
+
+
+@pytest.mark.parametrize("as_of", [dt.date(2025, 3, 15), dt.date(2024, 6, 1), DEMO_AS_OF], ids=str)
+def test_nothing_happens_after_as_of(as_of: dt.date) -> None:
+    generated = generate_dataset(customers=120, seed=5, secret_key="k", as_of=as_of)
+    instant = np.datetime64(as_of.isoformat(), "us")
+    for table in generated.tables.values():
+        for name, values in table.columns.items():
+            if not (isinstance(values, np.ndarray) and values.dtype.kind == "M"):
+                continue
+            if name in _FUTURE_COLUMNS or not len(values):
+                continue
+            known = values[~np.isnat(values)].astype("datetime64[us]")
+            assert (known < instant).all(), f"{table.name}.{name}"

@@ -125,6 +125,7 @@ class Catalogue:
     countries: tuple[CountrySpec, ...]
     occupations: tuple[OccupationSpec, ...]
     interests: tuple[InterestSpec, ...]
+    business_parties: tuple[str, ...]  # partners and suppliers that are customers too
 
     @property
     def product_codes(self) -> tuple[str, ...]:
@@ -250,6 +251,7 @@ def load_catalogue() -> Catalogue:
             for item in raw["occupations"]
         ),
         interests=tuple(InterestSpec(**interest) for interest in raw["interests"]),
+        business_parties=tuple(raw["business_parties"]),
     )
 
 

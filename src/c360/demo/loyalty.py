@@ -117,7 +117,8 @@ def _earnings(
     loyalty = catalogue.loyalty
     account_of = np.full(people.count, -1)
     account_of[members] = np.arange(len(members))
-    first, last = month_index(loyalty.launched_on), timeline.as_of_month
+    first = month_index(loyalty.launched_on)
+    last = max(timeline.as_of_month, first)  # nothing to post before the launch
     monthly = _card_spending(
         rng,
         people,
@@ -146,7 +147,10 @@ def _earnings(
 
     buyer = account_of[holdings.customer[purchases.holding]]
     bought_at = holdings.created_at[purchases.holding] + np.timedelta64(2, "m")
-    rows = np.flatnonzero((buyer >= 0) & (bought_at > enrolled_at[np.maximum(buyer, 0)]))
+    member = buyer >= 0
+    after_enrolment = np.zeros(len(buyer), dtype=bool)
+    after_enrolment[member] = bought_at[member] > enrolled_at[buyer[member]]
+    rows = np.flatnonzero(after_enrolment)
     names = [catalogue.product(code).name for code in PRODUCT_CODES]
     holding_ids = purchases.holding[rows] + 1
     account.append(buyer[rows])

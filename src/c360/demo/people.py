@@ -223,6 +223,8 @@ def generate_people(catalogue: Catalogue, timeline: Timeline, *, count: int, see
     age_shift = np.select([ages < 25, ages < 35, ages < 55, ages < 66], [-0.4, 0.0, 0.4, 0.2], 0.0)
     income = np.clip(np.rint(pay + age_shift + rng.normal(0, 0.6, count)), 0, 4).astype(np.int64)
     corporate = is_organisation & (rng.random(count) < CORPORATE_SHARE)
+    business_parties = np.flatnonzero(is_organisation)[: len(catalogue.business_parties)]
+    corporate[business_parties] = True
     segment = np.select(
         [corporate, is_organisation, income == 4, income == 3],
         ["corporate", "small_business", "private", "affluent"],
@@ -258,6 +260,7 @@ def generate_people(catalogue: Catalogue, timeline: Timeline, *, count: int, see
     given, family, organisation_name = _names(
         rng, countries, country_index, female, is_organisation
     )
+    organisation_name[business_parties] = catalogue.business_parties[: len(business_parties)]
     codes = np.array([country.code for country in countries], dtype=object)
 
     return People(
