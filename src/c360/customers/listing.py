@@ -1,0 +1,231 @@
+"""The marketer's customer list: filters as SQL ``EXISTS`` subqueries, keyset pagination.
+
+Every filter is a predicate on the customer row, so the database does all of the
+filtering and counting; nothing is dropped after the fetch. Pages are cut with a keyset
+("after this sort value and id"), which stays as fast on page 500 as on page 1 and does
+not skip or repeat rows when customers are added between two pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Table,
+    exists,
+    func,
+    literal,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from c360.consent.models import ConsentPurpose
+from c360.consent.repository import consent
+from c360.customers.models import ContactKind, CustomerStatus, Segment
+from c360.customers.normalize import fold_text
+from c360.customers.repository import contact_point, customer
+from c360.holdings.models import ProductCategory
+from c360.holdings.repository import HELD_STATUSES, holding, product
+from c360.interactions.repository import OPEN_TICKET_STATUSES, ticket
+from c360.loyalty.repository import account, tier
+
+__all__ = [
+    "CustomerFilter",
+    "CustomerOrder",
+    "CustomerOrderField",
+    "ListPosition",
+    "SortDirection",
+    "count_customers",
+    "list_customers",
+    "sort_value",
+]
+
+
+class CustomerOrderField(StrEnum):
+    CREATED_AT = "created_at"
+    # Sorted by the folded name, so that "Łucja" sorts with "Lucja" and not after "Z".
+    DISPLAY_NAME = "display_name"
+    CUSTOMER_SINCE = "customer_since"
+    ID = "id"
+
+
+class SortDirection(StrEnum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerOrder:
+    field: CustomerOrderField = CustomerOrderField.ID
+    direction: SortDirection = SortDirection.ASC
+
+
+@dataclass(frozen=True, slots=True)
+class ListPosition:
+    """Where the previous page ended: its last row's sort value and id."""
+
+    sort_value: Any
+    id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CustomerFilter:
+    """Customers matching every given criterion; a list criterion matches any of its values.
+
+    An empty list matches no customer (nothing was asked for), ``None`` means "any".
+    """
+
+    segments: Sequence[Segment] | None = None
+    statuses: Sequence[CustomerStatus] | None = None
+    branches: Sequence[str] | None = None
+    # Any postal address of the customer in this city (case- and accent-insensitive).
+    city: str | None = None
+    # Holds (in a HELD_STATUSES holding) any of these products / any product of these categories.
+    product_codes: Sequence[str] | None = None
+    product_categories: Sequence[ProductCategory] | None = None
+    # A loyalty account in any of these tiers (tier codes).
+    loyalty_tiers: Sequence[str] | None = None
+    has_open_ticket: bool | None = None
+    # The customer's current consent for this purpose is granted (with any partner).
+    consent_granted: ConsentPurpose | None = None
+    # created_at in [created_from, created_before).
+    created_from: dt.datetime | None = None
+    created_before: dt.datetime | None = None
+
+
+_SORT_COLUMNS = {
+    CustomerOrderField.CREATED_AT: customer.c.created_at,
+    CustomerOrderField.DISPLAY_NAME: customer.c.search_name,
+    CustomerOrderField.CUSTOMER_SINCE: customer.c.customer_since_date,
+    CustomerOrderField.ID: customer.c.id,
+}
+
+
+def sort_value(row: Row[Any], field: CustomerOrderField) -> Any:
+    """The value a row is sorted by under ``field`` (what a cursor must remember)."""
+    return getattr(row, _SORT_COLUMNS[field].key)
+
+
+async def list_customers(
+    conn: AsyncConnection,
+    *,
+    filter: CustomerFilter,
+    order: CustomerOrder,
+    limit: int,
+    after: ListPosition | None = None,
+) -> Sequence[Row[Any]]:
+    """Up to ``limit`` customers matching ``filter`` in ``order``, after ``after`` when given."""
+    column = _SORT_COLUMNS[order.field]
+    stmt = select(customer).where(*filter_clauses(filter))
+    if after is not None:
+        stmt = stmt.where(_after(column, order.direction, after))
+    if order.direction is SortDirection.ASC:
+        ordering = [column.asc(), customer.c.id.asc()]
+    else:
+        ordering = [column.desc(), customer.c.id.desc()]
+    if order.field is CustomerOrderField.ID:
+        ordering = ordering[:1]
+    return (await conn.execute(stmt.order_by(*ordering).limit(limit))).all()
+
+
+async def count_customers(conn: AsyncConnection, *, filter: CustomerFilter) -> int:
+    stmt = select(func.count()).select_from(customer).where(*filter_clauses(filter))
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+def _after(column: Any, direction: SortDirection, after: ListPosition) -> ColumnElement[bool]:
+    ascending = direction is SortDirection.ASC
+    if column is customer.c.id:
+        return customer.c.id > after.id if ascending else customer.c.id < after.id
+    # A row-value comparison: one index range on (column, id), on both databases.
+    mine = tuple_(column, customer.c.id)
+    bound = tuple_(literal(after.sort_value, column.type), literal(after.id, customer.c.id.type))
+    return mine > bound if ascending else mine < bound
+
+
+def filter_clauses(f: CustomerFilter) -> list[ColumnElement[bool]]:
+    """The filter as WHERE clauses on the ``customer`` table."""
+    clauses: list[ColumnElement[bool]] = []
+    if f.segments is not None:
+        clauses.append(customer.c.segment.in_(f.segments))
+    if f.statuses is not None:
+        clauses.append(customer.c.status.in_(f.statuses))
+    if f.branches is not None:
+        clauses.append(customer.c.home_branch.in_(f.branches))
+    if f.city is not None:
+        clauses.append(_lives_in(f.city))
+    if f.product_codes is not None:
+        clauses.append(_holds(product.c.code.in_(f.product_codes)))
+    if f.product_categories is not None:
+        clauses.append(_holds(product.c.category.in_(f.product_categories)))
+    if f.loyalty_tiers is not None:
+        clauses.append(_in_tier(f.loyalty_tiers))
+    if f.has_open_ticket is not None:
+        open_ticket = _has_open_ticket()
+        clauses.append(open_ticket if f.has_open_ticket else ~open_ticket)
+    if f.consent_granted is not None:
+        clauses.append(_consent_granted(f.consent_granted))
+    if f.created_from is not None:
+        clauses.append(customer.c.created_at >= f.created_from)
+    if f.created_before is not None:
+        clauses.append(customer.c.created_at < f.created_before)
+    return clauses
+
+
+def _lives_in(city: str) -> ColumnElement[bool]:
+    # A postal contact point's search_key is its folded city.
+    return exists().where(
+        contact_point.c.customer_id == customer.c.id,
+        contact_point.c.kind == ContactKind.POSTAL,
+        contact_point.c.search_key == fold_text(city),
+    )
+
+
+def _holds(product_condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    return exists().where(
+        holding.c.customer_id == customer.c.id,
+        holding.c.status.in_(sorted(HELD_STATUSES)),
+        product.c.id == holding.c.product_id,
+        product_condition,
+    )
+
+
+def _in_tier(tier_codes: Sequence[str]) -> ColumnElement[bool]:
+    return exists().where(
+        account.c.customer_id == customer.c.id,
+        tier.c.id == account.c.tier_id,
+        tier.c.code.in_(tier_codes),
+    )
+
+
+def _has_open_ticket() -> ColumnElement[bool]:
+    return exists().where(
+        ticket.c.customer_id == customer.c.id,
+        ticket.c.status.in_(sorted(OPEN_TICKET_STATUSES)),
+    )
+
+
+def _consent_granted(purpose: ConsentPurpose) -> ColumnElement[bool]:
+    # Granted now: a granting row with no newer row for the same purpose and partner.
+    granting: Table = consent.alias("granting")  # type: ignore[assignment]
+    newer: Table = consent.alias("newer")  # type: ignore[assignment]
+    superseded = exists().where(
+        newer.c.customer_id == granting.c.customer_id,
+        newer.c.purpose == granting.c.purpose,
+        newer.c.partner_id.is_not_distinct_from(granting.c.partner_id),
+        tuple_(newer.c.captured_at, newer.c.id) > tuple_(granting.c.captured_at, granting.c.id),
+    )
+    return exists().where(
+        granting.c.customer_id == customer.c.id,
+        granting.c.purpose == purpose,
+        granting.c.granted == true(),
+        ~superseded,
+    )

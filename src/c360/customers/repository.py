@@ -1,0 +1,65 @@
+"""Reads of customers, their contact points and attachments, by lists of ids.
+
+Plain Core ``select()``s returning rows (no ORM identity map: the GraphQL layer reads
+each row once). Callers own the connection and the transaction; nothing here commits.
+Rows of a to-many relation come ordered by their parent id first, so that a loader can
+group them in one pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, Table, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from c360.customers.models import Attachment, ContactPoint, Customer
+
+customer: Table = Customer.__table__  # type: ignore[assignment]
+contact_point: Table = ContactPoint.__table__  # type: ignore[assignment]
+attachment: Table = Attachment.__table__  # type: ignore[assignment]
+
+
+async def customers_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> Sequence[Row[Any]]:
+    result = await conn.execute(select(customer).where(customer.c.id.in_(ids)))
+    return result.all()
+
+
+async def contact_points_by_customer_ids(
+    conn: AsyncConnection, customer_ids: Sequence[int]
+) -> Sequence[Row[Any]]:
+    """Every contact point, current or not; per customer by kind, the primary one first."""
+    stmt = (
+        select(contact_point)
+        .where(contact_point.c.customer_id.in_(customer_ids))
+        .order_by(
+            contact_point.c.customer_id,
+            contact_point.c.kind,
+            contact_point.c.is_primary.desc(),
+            contact_point.c.id,
+        )
+    )
+    return (await conn.execute(stmt)).all()
+
+
+async def contact_points_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> Sequence[Row[Any]]:
+    result = await conn.execute(select(contact_point).where(contact_point.c.id.in_(ids)))
+    return result.all()
+
+
+async def attachments_by_customer_ids(
+    conn: AsyncConnection, customer_ids: Sequence[int]
+) -> Sequence[Row[Any]]:
+    """Attachments per customer, newest first."""
+    stmt = (
+        select(attachment)
+        .where(attachment.c.customer_id.in_(customer_ids))
+        .order_by(attachment.c.customer_id, attachment.c.created_at.desc(), attachment.c.id.desc())
+    )
+    return (await conn.execute(stmt)).all()
+
+
+async def attachments_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> Sequence[Row[Any]]:
+    result = await conn.execute(select(attachment).where(attachment.c.id.in_(ids)))
+    return result.all()
