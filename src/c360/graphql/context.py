@@ -1,0 +1,56 @@
+"""The typed per-request context every resolver receives as ``info.context``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
+from strawberry import Info
+
+from c360.graphql.db import RequestDatabase
+from c360.graphql.loaders import Loaders
+from c360.settings import Settings
+
+__all__ = ["Context", "GraphQLInfo", "Principal"]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is asking. A placeholder: authentication and scopes come with a later issue."""
+
+    subject: str
+    scopes: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True, kw_only=True)
+class Context:
+    settings: Settings
+    db: RequestDatabase
+    loaders: Loaders
+    # The request's clock: every "soon" and "recent" rule in one response uses this instant.
+    now: dt.datetime
+    request: Request | None = None
+    principal: Principal | None = None
+    # Lookups done once per request, e.g. the national-id hashing key.
+    secret_key: str = field(default="", repr=False)
+
+    @classmethod
+    def for_request(
+        cls, *, engine: AsyncEngine, settings: Settings, request: Request | None = None
+    ) -> Context:
+        db = RequestDatabase(engine)
+        now = dt.datetime.now(dt.UTC)
+        return cls(
+            settings=settings,
+            db=db,
+            loaders=Loaders(db=db, now=now),
+            now=now,
+            request=request,
+            secret_key=settings.secret_key.get_secret_value(),
+        )
+
+
+GraphQLInfo: TypeAlias = Info[Context, None]

@@ -1,0 +1,239 @@
+"""The ``Customer`` type: its profile, and every relation a customer view shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import strawberry
+from sqlalchemy import Row
+
+from c360.customers.digest import primary_loyalty_account
+from c360.graphql.common import Node
+from c360.graphql.consent import Consent, consent_history_of, consents_of
+from c360.graphql.context import GraphQLInfo
+from c360.graphql.enums import (
+    Channel,
+    ContactKind,
+    CustomerStatus,
+    Education,
+    HoldingStatus,
+    IncomeBand,
+    PartyType,
+    Segment,
+    TicketStatus,
+)
+from c360.graphql.holdings import Holding, holdings_of
+from c360.graphql.ids import encode_id
+from c360.graphql.interactions import Interaction, SupportTicket, interactions_of, tickets_of
+from c360.graphql.loaders import Loaders
+from c360.graphql.loyalty import LoyaltyAccount
+from c360.graphql.pagination import Connection
+from c360.graphql.summary import CustomerSummary
+from c360.graphql.warranty import WarrantyPolicy
+
+__all__ = [
+    "Attachment",
+    "ContactPoint",
+    "Customer",
+    "load_attachment",
+    "load_contact_point",
+    "load_customer",
+]
+
+
+@strawberry.type(description="An email address, a phone number or a postal address.")
+class ContactPoint(Node):
+    kind: ContactKind
+    label: str | None = strawberry.field(description="home, work, mobile...")
+    value: str = strawberry.field(
+        description="As shown: an email, an E.164 phone number or a one-line postal address."
+    )
+    address_line1: str | None
+    address_line2: str | None
+    city: str | None
+    postal_code: str | None
+    region: str | None
+    country_code: str | None
+    is_primary: bool
+    verified_at: dt.datetime | None
+    valid_from: dt.datetime
+    valid_to: dt.datetime | None = strawberry.field(description="Null while still valid.")
+    created_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> ContactPoint:
+        return cls(
+            id=strawberry.ID(encode_id("ContactPoint", row.id)),
+            kind=row.kind,
+            label=row.label,
+            value=row.value,
+            address_line1=row.address_line1,
+            address_line2=row.address_line2,
+            city=row.city,
+            postal_code=row.postal_code,
+            region=row.region,
+            country_code=row.country_code,
+            is_primary=row.is_primary,
+            verified_at=row.verified_at,
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(description="A file kept about a customer (metadata; the bytes are elsewhere).")
+class Attachment(Node):
+    file_name: str
+    media_type: str
+    size_bytes: int
+    checksum_sha256: str
+    created_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> Attachment:
+        return cls(
+            id=strawberry.ID(encode_id("Attachment", row.id)),
+            file_name=row.file_name,
+            media_type=row.media_type,
+            size_bytes=row.size_bytes,
+            checksum_sha256=row.checksum_sha256,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(description="A customer: a person or an organisation, and everything known about it.")
+class Customer(Node):
+    party_type: PartyType
+    display_name: str
+    given_name: str | None
+    family_name: str | None
+    organisation_name: str | None
+    birth_date: dt.date | None
+    national_id_last4: str | None = strawberry.field(
+        description="The last four characters of the national or tax id, which is never stored in clear."
+    )
+    status: CustomerStatus
+    segment: Segment
+    home_branch: str | None
+    customer_since: dt.date
+    education: Education | None
+    income_band: IncomeBand | None
+    occupation: str | None
+    household_size: int | None
+    interests: list[str]
+    preferred_channel: Channel | None
+    preferred_language: str | None
+    country_code: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int = strawberry.field(description="Changes with every update (optimistic locking).")
+    _row: strawberry.Private[Row[Any]]
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> Customer:
+        return cls(
+            id=strawberry.ID(encode_id("Customer", row.id)),
+            party_type=row.party_type,
+            display_name=row.display_name,
+            given_name=row.given_name,
+            family_name=row.family_name,
+            organisation_name=row.organisation_name,
+            birth_date=row.birth_date,
+            national_id_last4=row.national_id_last4,
+            status=row.status,
+            segment=row.segment,
+            home_branch=row.home_branch,
+            customer_since=row.customer_since_date,
+            education=row.education,
+            income_band=row.income_band,
+            occupation=row.occupation,
+            household_size=row.household_size,
+            interests=row.interests or [],
+            preferred_channel=row.preferred_channel,
+            preferred_language=row.preferred_language,
+            country_code=row.country_code,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            version=row.version,
+            _row=row,
+        )
+
+    @strawberry.field(description="Current and past contact points, by kind, the primary one first.")
+    async def contact_points(self, info: GraphQLInfo) -> list[ContactPoint]:
+        rows = await info.context.loaders.contact_points_by_customer_id.load(self._row.id)
+        return [ContactPoint.from_row(row) for row in rows]
+
+    @strawberry.field(description="Holdings, oldest first; only those in `status` when given.")
+    async def holdings(
+        self, info: GraphQLInfo, status: list[HoldingStatus] | None = None
+    ) -> list[Holding]:
+        return await holdings_of(info.context.loaders, self._row.id, status)
+
+    @strawberry.field(
+        description="The loyalty membership: the first active account, else the first one."
+    )
+    async def loyalty(self, info: GraphQLInfo) -> LoyaltyAccount | None:
+        rows = await info.context.loaders.loyalty_accounts_by_customer_id.load(self._row.id)
+        account = primary_loyalty_account(rows)
+        return None if account is None else LoyaltyAccount.from_row(account)
+
+    @strawberry.field(description="Every loyalty account, earliest enrolment first.")
+    async def loyalty_accounts(self, info: GraphQLInfo) -> list[LoyaltyAccount]:
+        rows = await info.context.loaders.loyalty_accounts_by_customer_id.load(self._row.id)
+        return [LoyaltyAccount.from_row(row) for row in rows]
+
+    @strawberry.field(description="Warranty policies with their claims, the latest purchase first.")
+    async def warranties(self, info: GraphQLInfo) -> list[WarrantyPolicy]:
+        rows = await info.context.loaders.warranty_policies_by_customer_id.load(self._row.id)
+        return [WarrantyPolicy.from_row(row) for row in rows]
+
+    @strawberry.field(description="Contacts on every channel (or on `channel`), newest first.")
+    async def interactions(
+        self,
+        info: GraphQLInfo,
+        first: int | None = 20,
+        after: str | None = None,
+        channel: Channel | None = None,
+    ) -> Connection[Interaction]:
+        return await interactions_of(
+            info.context.loaders, self._row.id, first=first, after=after, channel=channel
+        )
+
+    @strawberry.field(description="Support tickets, the latest first; only those in `status` when given.")
+    async def tickets(
+        self, info: GraphQLInfo, status: list[TicketStatus] | None = None
+    ) -> list[SupportTicket]:
+        return await tickets_of(info.context.loaders, self._row.id, status)
+
+    @strawberry.field(description="The consent in force for each purpose and partner.")
+    async def consents(self, info: GraphQLInfo) -> list[Consent]:
+        return await consents_of(info.context.loaders, self._row.id)
+
+    @strawberry.field(description="Every consent decision, by purpose and partner, newest first.")
+    async def consent_history(self, info: GraphQLInfo) -> list[Consent]:
+        return await consent_history_of(info.context.loaders, self._row.id)
+
+    @strawberry.field(description="Files kept about the customer, newest first.")
+    async def attachments(self, info: GraphQLInfo) -> list[Attachment]:
+        rows = await info.context.loaders.attachments_by_customer_id.load(self._row.id)
+        return [Attachment.from_row(row) for row in rows]
+
+    @strawberry.field(description="The teller's one-look digest.")
+    def summary(self) -> CustomerSummary:
+        return CustomerSummary(customer_since=self._row.customer_since_date, _customer=self._row)
+
+
+async def load_customer(loaders: Loaders, pk: int) -> Customer | None:
+    row = await loaders.customer_by_id.load(pk)
+    return None if row is None else Customer.from_row(row)
+
+
+async def load_contact_point(loaders: Loaders, pk: int) -> ContactPoint | None:
+    row = await loaders.contact_point_by_id.load(pk)
+    return None if row is None else ContactPoint.from_row(row)
+
+
+async def load_attachment(loaders: Loaders, pk: int) -> Attachment | None:
+    row = await loaders.attachment_by_id.load(pk)
+    return None if row is None else Attachment.from_row(row)

@@ -1,0 +1,117 @@
+"""The ASGI app at ``/graphql``: GraphQL over HTTP, GET and POST, JSON answers.
+
+- POST with an ``application/json`` body runs any operation; GET runs queries only
+  (a mutation over GET is refused with 405, as the GraphQL-over-HTTP spec says).
+- No GraphiQL: strawberry's page loads its scripts from a public CDN and shows a blank
+  page on a network without one, so until an explorer ships inside the package, GET
+  without a query is a 404.
+- Each request gets a fresh ``Context`` (its own loaders, one lazily opened database
+  connection), closed when the response is ready.
+- Every error body is GraphQL-shaped JSON with an ``extensions.code``, including the
+  HTTP-level ones strawberry would answer in plain text; nothing unexpected leaks.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import orjson
+from cross_web import HTTPException
+from graphql import GraphQLError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+
+from c360.graphql.context import Context
+from c360.graphql.errors import INTERNAL_MESSAGE, ApiErrorCode, present_error, request_error
+from c360.graphql.schema import schema
+from c360.settings import Settings
+
+__all__ = ["create_graphql_app"]
+
+logger = logging.getLogger("c360.graphql")
+
+_HTTP_CODES = {
+    404: ApiErrorCode.NOT_FOUND,
+    405: ApiErrorCode.METHOD_NOT_ALLOWED,
+}
+
+
+def create_graphql_app(*, engine: AsyncEngine, settings: Settings) -> ASGIApp:
+    """The GraphQL endpoint over ``engine``, to mount at ``/graphql``."""
+    return _GraphQLApp(engine=engine, settings=settings)
+
+
+class _GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, *, engine: AsyncEngine, settings: Settings) -> None:
+        super().__init__(schema, graphql_ide=None, allow_queries_via_get=True, subscription_protocols=())
+        self._engine = engine
+        self._settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # no subscriptions yet: strawberry refuses the socket
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        context = Context.for_request(engine=self._engine, settings=self._settings, request=request)
+        try:
+            response = await self.run(request, context=context)
+        except HTTPException as exc:
+            response = _http_error(exc)
+        except Exception:  # a bug outside any resolver: same masking as inside one
+            correlation_id = uuid.uuid4().hex
+            logger.exception("unexpected error %s serving /graphql", correlation_id)
+            response = _json_error(
+                500, INTERNAL_MESSAGE, ApiErrorCode.INTERNAL, correlationId=correlation_id
+            )
+        finally:
+            await context.db.close()
+        await response(scope, receive, send)
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as exc:
+            if isinstance(exc.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, "GET runs queries only; send mutations with POST") from exc
+            raise
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        # A last guard: errors raised outside the schema's operation hooks get codes too.
+        if result.errors:
+            result.errors = [present_error(error) for error in result.errors]
+        return process_result(result)
+
+    def _handle_errors(self, errors: list[GraphQLError], response_data: GraphQLHTTPResponse) -> None:
+        pass
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
+
+def _http_error(exc: HTTPException) -> Response:
+    code = _HTTP_CODES.get(exc.status_code, ApiErrorCode.BAD_REQUEST)
+    response = _json_error(exc.status_code, exc.reason, code)
+    if exc.status_code == 405:
+        allowed = "POST" if "GET runs queries only" in exc.reason else "GET, POST"
+        response.headers["Allow"] = allowed
+    return response
+
+
+def _json_error(status_code: int, message: str, code: ApiErrorCode, **extra: str) -> Response:
+    error = request_error(message, code)
+    if extra:
+        error["extensions"] = {**error["extensions"], **extra}  # type: ignore[dict-item]
+    return Response(
+        orjson.dumps({"errors": [error]}), status_code=status_code, media_type="application/json"
+    )

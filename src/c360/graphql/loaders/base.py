@@ -1,0 +1,93 @@
+"""The loader shapes every relation loader is one of.
+
+Each loader is built per request around the request's database (``RequestDatabase``)
+and answers a batch of keys with one statement (one per distinct argument set, for the
+loaders whose keys carry field arguments), with results in key order: ``None`` for a
+missing to-one row, ``[]`` for a parent without children.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+from aiodataloader import DataLoader
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from c360.graphql.db import RequestDatabase
+
+__all__ = ["ByIdLoader", "ByParentIdLoader", "DbLoader", "ParentArgsLoader", "group_by_parent"]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+A = TypeVar("A", bound=Hashable)
+
+Fetch = Callable[[AsyncConnection, Sequence[int]], Awaitable[Sequence[Row[Any]]]]
+
+
+class DbLoader(DataLoader[K, V]):
+    def __init__(self, db: RequestDatabase) -> None:
+        super().__init__(loop=asyncio.get_running_loop())
+        self.db = db
+
+
+def group_by_parent(
+    rows: Iterable[Row[Any]], parent_ids: Sequence[int], parent_key: str
+) -> list[list[Row[Any]]]:
+    """Rows grouped under each of ``parent_ids``, in that order, keeping the rows' order."""
+    grouped: dict[int, list[Row[Any]]] = defaultdict(list)
+    for row in rows:
+        grouped[getattr(row, parent_key)].append(row)
+    return [grouped.get(parent_id, []) for parent_id in parent_ids]
+
+
+class ByIdLoader(DbLoader[int, Row[Any] | None]):
+    """A to-one relation by primary key."""
+
+    fetch: ClassVar[Fetch]
+
+    async def batch_load_fn(self, ids: list[int]) -> list[Row[Any] | None]:
+        async with self.db.connect() as conn:
+            rows = await self.fetch(conn, ids)
+        by_id = {row.id: row for row in rows}
+        return [by_id.get(row_id) for row_id in ids]
+
+
+class ByParentIdLoader(DbLoader[int, list[Row[Any]]]):
+    """A to-many relation by the parent's id."""
+
+    fetch: ClassVar[Fetch]
+    parent_key: ClassVar[str] = "customer_id"
+
+    async def batch_load_fn(self, parent_ids: list[int]) -> list[list[Row[Any]]]:
+        async with self.db.connect() as conn:
+            rows = await self.fetch(conn, parent_ids)
+        return group_by_parent(rows, parent_ids, self.parent_key)
+
+
+class ParentArgsLoader(DbLoader[tuple[int, A], V], Generic[A, V]):
+    """A relation with field arguments: keys are (parent id, arguments).
+
+    The parents of a page usually share the arguments (they come from one field in the
+    query), so a batch is one statement per distinct set of arguments.
+    """
+
+    async def fetch_for(
+        self, conn: AsyncConnection, parent_ids: list[int], args: A
+    ) -> list[V]:  # pragma: no cover - abstract
+        """Values for ``parent_ids`` in that order."""
+        raise NotImplementedError
+
+    async def batch_load_fn(self, keys: list[tuple[int, A]]) -> list[V]:
+        parents_by_args: dict[A, list[int]] = defaultdict(list)
+        for parent_id, args in keys:
+            parents_by_args[args].append(parent_id)
+        values: dict[tuple[int, A], V] = {}
+        async with self.db.connect() as conn:
+            for args, parent_ids in parents_by_args.items():
+                found = await self.fetch_for(conn, parent_ids, args)
+                values.update(zip(((p, args) for p in parent_ids), found, strict=True))
+        return [values[key] for key in keys]

@@ -1,0 +1,46 @@
+"""The GraphQL schema: every domain's ``Query`` merged into one.
+
+``schema.as_str()`` is committed as ``schema/c360.graphql``; a test fails when the two
+differ, so every change to the API shows up in review as an SDL diff.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from c360.graphql.customer_queries import CustomerQuery
+from c360.graphql.errors import ErrorPolicy
+from c360.graphql.node import NODE_TYPES, NodeQuery
+
+__all__ = ["schema"]
+
+# Bounded: a public endpoint must not let unique query texts grow memory without end.
+_DOCUMENT_CACHE_SIZE = 512
+
+Query = merge_types("Query", (CustomerQuery, NodeQuery))
+
+
+class _Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # ErrorPolicy logs what is unexpected (with a correlation id); logging every
+        # validation error of every client here as well would drown that out.
+        pass
+
+
+def _extensions() -> list[Any]:
+    return [
+        ErrorPolicy,
+        lambda: ParserCache(maxsize=_DOCUMENT_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=_DOCUMENT_CACHE_SIZE),
+    ]
+
+
+schema: strawberry.Schema = _Schema(query=Query, types=NODE_TYPES, extensions=_extensions())
