@@ -6,12 +6,13 @@ next-best-product evaluation uses as its oracle), and everything that follows fr
 contacts, holdings, loyalty, warranties, interactions, consents, source records. The same
 (customers, seed, as_of) gives the same rows, ids included, on SQLite and PostgreSQL.
 
-Module map: ``catalogue`` (the TOML definitions), ``people``, ``national_ids``, ``pools``
-(Faker vocabularies), ``propensity``/``propensity_rules``, ``simulate``, then one module
-per group of tables (``customers``, ``contacts``, ``holdings``, ``warranty``, ``loyalty``,
-``service``, ``consents``, ``records``), ``dataset`` to tie them together, ``tables`` and
-``encode`` for the columnar rows, ``bulk`` and ``load`` to write them, ``oracle`` to read
-the model's inputs back from a database.
+Module map: ``catalogue`` (the TOML definitions), ``timeline`` and ``streams`` (dates and
+seeded randomness), ``pools`` (Faker vocabularies), ``people``, ``national_ids``,
+``propensity``/``propensity_rules`` (the oracle), ``simulate``; then one module per group
+of tables: ``customers``, ``contacts``/``addresses``, ``holdings``, ``warranty``,
+``loyalty``/``ledger``, ``service``, ``consents``, ``records``; ``dataset`` ties them
+together, ``tables``/``encode`` hold and encode the columnar rows, ``bulk``/``load`` write
+them, and ``oracle`` reads the model's inputs back from a database.
 """
 
 from c360.demo.load import DemoLoadReport, database_is_empty, load_demo_data

@@ -19,7 +19,9 @@ recent enquiries    interactions with topic ``enquiry:<product code>``: the late
 calendar month      ``as_of.month``
 ==================  ============================================================
 
-Months are calendar months: "held for 2 months" on 1 May means opened in March.
+Months are calendar months: "held for 2 months" on 1 May means opened in March. The
+simulation draws on the first day of every month, so a cutoff on the first of a month
+reproduces its draws exactly (``oracle.py`` reads these inputs from a database).
 
 How a month's probabilities come about, for each customer and product:
 

@@ -235,8 +235,7 @@ def generate_service(
             "warranty_policy_id": np.ma.masked_array(policy + 1, mask=policy < 0),
         },
     )
-    from_recent = np.zeros(len(order), dtype=bool)
-    from_recent[np.flatnonzero(order >= len(customer) - len(recent.customer))] = True
+    from_recent = order >= len(order) - len(recent.customer)  # the last part: all get tickets
     return interactions, _tickets(
         rng, texts, topics, customer, occurred, channels, holding, policy, from_recent, timeline
     )
