@@ -1,0 +1,66 @@
+"""The ASGI application: ``/graphql`` and the health endpoint, over one database engine."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from c360.database import create_engine
+from c360.graphql.http import create_graphql_app
+from c360.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+# A health check that waits longer than a load balancer's probe is no answer at all.
+HEALTH_CHECK_TIMEOUT_SECONDS = 2.0
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the application. Migrations are the caller's job (``c360 serve`` runs them)."""
+    settings = settings or get_settings()
+    engine = create_engine(
+        settings.database_url, pool_size=settings.database_pool_size, echo=settings.database_echo
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    async def healthz(_request: Request) -> JSONResponse:
+        if await _database_answers(engine):
+            return JSONResponse({"status": "ok", "database": "ok"})
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET", "HEAD"]),
+            # A Route, not a Mount: a Mount would redirect POST /graphql to /graphql/.
+            Route("/graphql", create_graphql_app(engine=engine, settings=settings)),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    return app
+
+
+async def _database_answers(engine: AsyncEngine) -> bool:
+    try:
+        async with asyncio.timeout(HEALTH_CHECK_TIMEOUT_SECONDS), engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception:  # any failure to answer means unhealthy; the reason goes to the log
+        logger.warning("health check: database did not answer", exc_info=True)
+        return False
+    return True
