@@ -97,11 +97,17 @@ def plan_search(query: str, *, secret_key: str) -> SearchPlan:
     )
     if _DIGITS_QUERY.fullmatch(text) and any(ch.isdigit() for ch in text):
         digits = _NON_DIGITS.sub("", text)
-        return SearchPlan(
+        plan = SearchPlan(
             phone_key=phone_query_key(text),
             account_last4=digits if len(digits) == 4 else None,
             national_id_hash=hashed_id,
         )
+        if plan == SearchPlan():
+            raise InvalidArgumentError(
+                "too few digits to search: give 4 account digits, or at least 6 digits "
+                "of a phone number or national id"
+            )
+        return plan
     if hashed_id is not None and not any(ch.isspace() for ch in text):
         # Letters and digits in one word: an id such as "12345678Z", never a name.
         return SearchPlan(national_id_hash=hashed_id)

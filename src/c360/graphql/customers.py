@@ -102,7 +102,13 @@ class Attachment(Node):
         )
 
 
-@strawberry.type(description="A customer: a person or an organisation, and everything known about it.")
+@strawberry.type(
+    description=(
+        "A customer: a person or an organisation, and everything known about it. The "
+        "relations are nullable so that one section failing to load (null, with an error "
+        "beside the data) does not blank the whole customer view."
+    )
+)
 class Customer(Node):
     party_type: PartyType
     display_name: str
@@ -160,14 +166,14 @@ class Customer(Node):
         )
 
     @strawberry.field(description="Current and past contact points, by kind, the primary one first.")
-    async def contact_points(self, info: GraphQLInfo) -> list[ContactPoint]:
+    async def contact_points(self, info: GraphQLInfo) -> list[ContactPoint] | None:
         rows = await info.context.loaders.contact_points_by_customer_id.load(self._row.id)
         return [ContactPoint.from_row(row) for row in rows]
 
     @strawberry.field(description="Holdings, oldest first; only those in `status` when given.")
     async def holdings(
         self, info: GraphQLInfo, status: list[HoldingStatus] | None = None
-    ) -> list[Holding]:
+    ) -> list[Holding] | None:
         return await holdings_of(info.context.loaders, self._row.id, status)
 
     @strawberry.field(
@@ -179,12 +185,12 @@ class Customer(Node):
         return None if account is None else LoyaltyAccount.from_row(account)
 
     @strawberry.field(description="Every loyalty account, earliest enrolment first.")
-    async def loyalty_accounts(self, info: GraphQLInfo) -> list[LoyaltyAccount]:
+    async def loyalty_accounts(self, info: GraphQLInfo) -> list[LoyaltyAccount] | None:
         rows = await info.context.loaders.loyalty_accounts_by_customer_id.load(self._row.id)
         return [LoyaltyAccount.from_row(row) for row in rows]
 
     @strawberry.field(description="Warranty policies with their claims, the latest purchase first.")
-    async def warranties(self, info: GraphQLInfo) -> list[WarrantyPolicy]:
+    async def warranties(self, info: GraphQLInfo) -> list[WarrantyPolicy] | None:
         rows = await info.context.loaders.warranty_policies_by_customer_id.load(self._row.id)
         return [WarrantyPolicy.from_row(row) for row in rows]
 
@@ -195,7 +201,7 @@ class Customer(Node):
         first: int | None = 20,
         after: str | None = None,
         channel: Channel | None = None,
-    ) -> Connection[Interaction]:
+    ) -> Connection[Interaction] | None:
         return await interactions_of(
             info.context.loaders, self._row.id, first=first, after=after, channel=channel
         )
@@ -203,24 +209,24 @@ class Customer(Node):
     @strawberry.field(description="Support tickets, the latest first; only those in `status` when given.")
     async def tickets(
         self, info: GraphQLInfo, status: list[TicketStatus] | None = None
-    ) -> list[SupportTicket]:
+    ) -> list[SupportTicket] | None:
         return await tickets_of(info.context.loaders, self._row.id, status)
 
     @strawberry.field(description="The consent in force for each purpose and partner.")
-    async def consents(self, info: GraphQLInfo) -> list[Consent]:
+    async def consents(self, info: GraphQLInfo) -> list[Consent] | None:
         return await consents_of(info.context.loaders, self._row.id)
 
     @strawberry.field(description="Every consent decision, by purpose and partner, newest first.")
-    async def consent_history(self, info: GraphQLInfo) -> list[Consent]:
+    async def consent_history(self, info: GraphQLInfo) -> list[Consent] | None:
         return await consent_history_of(info.context.loaders, self._row.id)
 
     @strawberry.field(description="Files kept about the customer, newest first.")
-    async def attachments(self, info: GraphQLInfo) -> list[Attachment]:
+    async def attachments(self, info: GraphQLInfo) -> list[Attachment] | None:
         rows = await info.context.loaders.attachments_by_customer_id.load(self._row.id)
         return [Attachment.from_row(row) for row in rows]
 
     @strawberry.field(description="The teller's one-look digest.")
-    def summary(self) -> CustomerSummary:
+    def summary(self) -> CustomerSummary | None:
         return CustomerSummary(customer_since=self._row.customer_since_date, _customer=self._row)
 
 

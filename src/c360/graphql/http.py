@@ -60,8 +60,11 @@ class _GraphQLApp(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
-        context = Context.for_request(engine=self._engine, settings=self._settings, request=request)
+        context: Context | None = None
         try:
+            context = Context.for_request(
+                engine=self._engine, settings=self._settings, request=request
+            )
             response = await self.run(request, context=context)
         except HTTPException as exc:
             response = _http_error(exc)
@@ -72,7 +75,8 @@ class _GraphQLApp(GraphQL[Context, None]):
                 500, INTERNAL_MESSAGE, ApiErrorCode.INTERNAL, correlationId=correlation_id
             )
         finally:
-            await context.db.close()
+            if context is not None:
+                await context.db.close()
         await response(scope, receive, send)
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:

@@ -106,13 +106,13 @@ class LoyaltyAccount(Node):
     @strawberry.field(
         description="Points on lots that expire within the next 90 days (not yet expired)."
     )
-    async def points_expiring_soon(self, info: GraphQLInfo) -> int:
+    async def points_expiring_soon(self, info: GraphQLInfo) -> int | None:
         return await info.context.loaders.points_expiring_soon_by_account_id.load(self._pk)
 
     @strawberry.field(description="The points ledger, newest first.")
     async def ledger(
         self, info: GraphQLInfo, first: int | None = 20, after: str | None = None
-    ) -> Connection[LedgerEntry]:
+    ) -> Connection[LedgerEntry] | None:
         limit = page_size(first)
         position = None if after is None else decode_position_cursor(_LEDGER_CURSOR, after)
         loaders = info.context.loaders

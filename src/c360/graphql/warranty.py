@@ -79,7 +79,7 @@ class WarrantyPolicy(Node):
         )
 
     @strawberry.field(description="Claims under this policy, the latest reported first.")
-    async def claims(self, info: GraphQLInfo) -> list[WarrantyClaim]:
+    async def claims(self, info: GraphQLInfo) -> list[WarrantyClaim] | None:
         rows = await info.context.loaders.warranty_claims_by_policy_id.load(self._pk)
         return [WarrantyClaim.from_row(row) for row in rows]
 

@@ -1,0 +1,103 @@
+"""Helpers for the GraphQL tests: the app called in-process over HTTP, and a statement counter.
+
+A test module builds its own rows (``factories.Rows``) in a database of its own, then
+asks ``serve(url)`` for an ``Api`` over the real ASGI app. (Not a conftest.py: pytest
+imports every conftest as the module ``conftest``, so helpers there cannot be imported.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from c360.database import create_engine
+from c360.graphql.http import create_graphql_app
+from c360.settings import Environment, Settings
+
+
+class Api:
+    """A client of ``/graphql`` for tests."""
+
+    def __init__(self, client: httpx.AsyncClient, engine: AsyncEngine) -> None:
+        self.client = client
+        self.engine = engine
+
+    async def post(self, query: str, variables: dict[str, Any] | None = None) -> httpx.Response:
+        return await self.client.post("/graphql", json={"query": query, "variables": variables})
+
+    async def result(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = await self.post(query, variables)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The data of a query that must succeed."""
+        body = await self.result(query, variables)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def errors(self, query: str, variables: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The errors of a query that must fail."""
+        body = await self.result(query, variables)
+        assert body.get("errors"), body
+        errors: list[dict[str, Any]] = body["errors"]
+        return errors
+
+    async def error_codes(self, query: str, variables: dict[str, Any] | None = None) -> set[str]:
+        return {error["extensions"]["code"] for error in await self.errors(query, variables)}
+
+
+async def new_database(database_factory: Any) -> str:
+    """A fresh migrated database (the migrations run their own event loop, so in a thread)."""
+    url: str = await asyncio.to_thread(database_factory.create)
+    return url
+
+
+def settings_for(url: str) -> Settings:
+    # The secret key comes from C360_SECRET_KEY, which tests/conftest.py sets for the session.
+    return Settings(database_url=url, environment=Environment.TEST)
+
+
+@asynccontextmanager
+async def serve(url: str) -> AsyncIterator[Api]:
+    """The GraphQL app over a new engine on ``url``, called in-process."""
+    engine = create_engine(url)
+    app = create_graphql_app(engine=engine, settings=settings_for(url))
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://c360.test") as client:
+            yield Api(client, engine)
+    finally:
+        await engine.dispose()
+
+
+class StatementLog:
+    """The SQL statements an engine ran while the ``count_statements`` block was open."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+
+@contextmanager
+def count_statements(engine: AsyncEngine) -> Iterator[StatementLog]:
+    log = StatementLog()
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        log.statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield log
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
