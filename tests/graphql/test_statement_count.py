@@ -1,0 +1,142 @@
+"""No N+1: a page of customers costs the same SQL statements however long the page is.
+
+Every customer of the world below has rows in every relation. One query selects every
+relation (nested pages and their counts included) for a page of 10 and a page of 50
+customers; both must run exactly the pinned number of statements, one per relation
+loader. The teller's one-customer view (every section and the summary) is pinned too.
+If a pinned number changes, the loaders changed: say why in the commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from c360.consent.models import ConsentPurpose
+from c360.customers.models import Channel
+from c360.graphql.ids import encode_id
+from c360.holdings.models import HoldingStatus, ProductCategory
+from c360.interactions.models import TicketStatus
+from factories import Rows
+from gqltest import Api, count_statements, new_database, serve
+
+CUSTOMERS = 120
+
+# One statement per loader (and argument set) a customer page touches:
+#   customers page, customers count, contact points, holdings (+ products), loyalty
+#   accounts (+ program, tier), ledger page, ledger count, points expiring, warranty
+#   policies (+ product), claims, interaction page, interaction stats (count and last
+#   contact), tickets, tickets(status: [OPEN, PENDING]) (another argument set, another
+#   statement), consents (history; the current state is derived), attachments.
+# The summary adds none: it reads the same loaders' rows.
+PAGE_STATEMENTS = 16
+# The teller's view: the customer by id instead of the page and its count.
+TELLER_STATEMENTS = 15
+
+CUSTOMER_VIEW = """
+  id displayName nationalIdLast4 segment customerSince
+  contactPoints { id kind value }
+  holdings { id status balance { amount currency } product { id code category } }
+  loyalty {
+    id pointsBalance pointsExpiringSoon program { code } tier { code isTop }
+    ledger(first: 2) { totalCount pageInfo { hasNextPage } edges { cursor node { id points } } }
+  }
+  loyaltyAccounts { id }
+  warranties { id status product { code } claims { id status amount { amount } } }
+  interactions(first: 3) { totalCount pageInfo { hasNextPage endCursor } edges { node { id channel occurredAt } } }
+  tickets { id status }
+  openTickets: tickets(status: [OPEN, PENDING]) { id }
+  consents { purpose granted partner { name } }
+  consentHistory { id }
+  attachments { id fileName }
+  summary {
+    totalDeposits { amount currency } totalDebt { amount currency }
+    productsHeld { count codes } loyaltyTier { code } pointsBalance activeWarranties
+    openTickets lastContactAt customerSince flags
+  }
+"""
+
+PAGE = f"""query($first: Int!) {{
+  customers(first: $first) {{ totalCount pageInfo {{ hasNextPage }} edges {{ node {{ {CUSTOMER_VIEW} }} }} }}
+}}"""
+
+TELLER = f"query($id: ID!) {{ customer(id: $id) {{ {CUSTOMER_VIEW} }} }}"
+
+
+def _build(rows: Rows) -> None:
+    now = rows.now
+    day = dt.timedelta(days=1)
+    current = rows.product("current_account", ProductCategory.DEPOSIT)
+    loan = rows.product("personal_loan", ProductCategory.LENDING)
+    washer = rows.product("washing_machine", ProductCategory.RETAIL_GOODS)
+    program = rows.program()
+    tiers = [rows.tier(program, code, rank) for rank, code in enumerate(["bronze", "silver", "gold"])]
+    partner = rows.partner("travelco", "TravelCo")
+    for n in range(CUSTOMERS):
+        c = rows.customer(given_name=f"Customer{n:03d}", family_name="Test", national_id=f"8501{n:07d}")
+        rows.email(c, f"customer{n}@example.com")
+        rows.phone(c, f"+48601{n:06d}")
+        rows.postal(c, "Kraków")
+        rows.holding(c, current, balance=f"{1000 + n}.25")
+        rows.holding(c, loan, balance="-5000.00", status=HoldingStatus.IN_ARREARS if n % 7 == 0 else HoldingStatus.ACTIVE)
+        rows.holding(c, current, balance="12.00", currency="EUR")
+        account = rows.loyalty_account(c, program, tiers[n % 3], points_balance=600)
+        for k, points in enumerate([300, 400, -100]):
+            rows.ledger_entry(account, c, points, occurred_at=now - (200 - 50 * k) * day)
+        policy = rows.policy(c, product_id=washer)
+        rows.claim(policy, c, amount=Decimal("99.00"))
+        rows.claim(policy, c, reported_at=now - 90 * day)
+        for k in range(5):
+            rows.interaction(c, occurred_at=now - (k * 11 + n % 5) * day, channel=list(Channel)[k])
+        rows.ticket(c)
+        rows.ticket(c, status=TicketStatus.CLOSED)
+        rows.consent(c, ConsentPurpose.MARKETING, granted=n % 2 == 0, captured_at=now - 30 * day)
+        rows.consent(c, ConsentPurpose.PROFILING, granted=True, captured_at=now - 30 * day)
+        rows.consent(c, ConsentPurpose.PARTNER_SHARING, granted=True, captured_at=now - 30 * day, partner_id=partner)
+        rows.attachment(c)
+        rows.attachment(c)
+
+
+@pytest.fixture(scope="module")
+async def api(database_factory: Any) -> AsyncIterator[Api]:
+    rows = Rows()
+    _build(rows)
+    url = await new_database(database_factory)
+    async with serve(url) as api:
+        await rows.insert(api.engine)
+        # The pool's first connection runs the dialect's own setup queries: not ours to count.
+        await api.data("{ customers(first: 1) { totalCount } }")
+        yield api
+
+
+async def _statements(api: Api, query: str, variables: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    with count_statements(api.engine) as log:
+        data = await api.data(query, variables)
+    return len(log), data
+
+
+async def test_a_page_of_customers_costs_the_same_statements_at_10_and_50(api: Api) -> None:
+    ten, small = await _statements(api, PAGE, {"first": 10})
+    fifty, large = await _statements(api, PAGE, {"first": 50})
+
+    assert len(small["customers"]["edges"]) == 10 and len(large["customers"]["edges"]) == 50
+    assert small["customers"]["totalCount"] == CUSTOMERS
+    # Every relation really was loaded for every customer of the page.
+    for edge in large["customers"]["edges"]:
+        customer = edge["node"]
+        assert len(customer["holdings"]) == 3 and len(customer["warranties"][0]["claims"]) == 2
+        assert customer["interactions"]["totalCount"] == 5 and len(customer["interactions"]["edges"]) == 3
+        assert customer["loyalty"]["ledger"]["totalCount"] == 3
+        assert len(customer["consents"]) == 3 and len(customer["attachments"]) == 2
+        assert customer["summary"]["productsHeld"]["count"] == 3
+    assert (ten, fifty) == (PAGE_STATEMENTS, PAGE_STATEMENTS)
+
+
+async def test_the_tellers_one_customer_view_is_a_handful_of_statements(api: Api) -> None:
+    count, data = await _statements(api, TELLER, {"id": encode_id("Customer", 42)})
+    assert data["customer"]["summary"]["openTickets"] == 1
+    assert count == TELLER_STATEMENTS
