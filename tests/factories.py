@@ -66,7 +66,6 @@ from c360.warranty.models import (
 )
 
 
-
 def _table(model: type[Base]) -> Table:
     return model.__table__  # type: ignore[return-value]
 
@@ -142,14 +141,25 @@ class Rows:
         return self._add(Customer, values, overrides)
 
     def email(self, customer_id: int, address: str, **overrides: Any) -> int:
-        return self._contact(customer_id, ContactKind.EMAIL, address, email_search_key(address), overrides)
+        return self._contact(
+            customer_id, ContactKind.EMAIL, address, email_search_key(address), overrides
+        )
 
     def phone(self, customer_id: int, e164: str, **overrides: Any) -> int:
-        return self._contact(customer_id, ContactKind.PHONE, e164, phone_search_key(e164), overrides)
+        return self._contact(
+            customer_id, ContactKind.PHONE, e164, phone_search_key(e164), overrides
+        )
 
     def postal(self, customer_id: int, city: str, **overrides: Any) -> int:
-        overrides = {"city": city, "address_line1": "ul. Prosta 1", "postal_code": "00-001", **overrides}
-        return self._contact(customer_id, ContactKind.POSTAL, f"ul. Prosta 1, {city}", fold_text(city), overrides)
+        overrides = {
+            "city": city,
+            "address_line1": "ul. Prosta 1",
+            "postal_code": "00-001",
+            **overrides,
+        }
+        return self._contact(
+            customer_id, ContactKind.POSTAL, f"ul. Prosta 1, {city}", fold_text(city), overrides
+        )
 
     def _contact(
         self, customer_id: int, kind: ContactKind, value: str, key: str, overrides: dict[str, Any]

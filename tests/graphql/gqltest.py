@@ -44,7 +44,9 @@ class Api:
         data: dict[str, Any] = body["data"]
         return data
 
-    async def errors(self, query: str, variables: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    async def errors(
+        self, query: str, variables: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         """The errors of a query that must fail."""
         body = await self.result(query, variables)
         assert body.get("errors"), body

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from gqltest import Api, new_database, serve
 
 from c360.consent.models import ConsentPurpose
 from c360.customers.models import CustomerStatus, Segment
@@ -16,7 +17,6 @@ from c360.graphql.ids import encode_id
 from c360.holdings.models import HoldingStatus, ProductCategory
 from c360.interactions.models import TicketStatus
 from factories import Rows
-from gqltest import Api, new_database, serve
 
 COUNT = 45
 GIVEN = ["Łucja", "adam", "Zofia", "Ádám", "Piotr", "Ewa"]
@@ -55,7 +55,14 @@ def _build(rows: Rows) -> list[dict[str, Any]]:
             "status": CustomerStatus.DORMANT if i % 10 == 9 else CustomerStatus.ACTIVE,
         }
         pk = rows.customer(given_name=GIVEN[i % 6], family_name=FAMILY[i % 4], **values)
-        customers.append({**values, "pk": pk, "gid": encode_id("Customer", pk), "search_name": fold_text(display_name)})
+        customers.append(
+            {
+                **values,
+                "pk": pk,
+                "gid": encode_id("Customer", pk),
+                "search_name": fold_text(display_name),
+            }
+        )
 
     day = dt.timedelta(days=1)
     mortgage = rows.product("mortgage", ProductCategory.LENDING)
@@ -89,7 +96,13 @@ def _build(rows: Rows) -> list[dict[str, Any]]:
     # Two decisions at the same instant: the later row wins.
     rows.consent(pk[19], marketing, granted=True, captured_at=now - day)
     rows.consent(pk[19], marketing, granted=False, captured_at=now - day)
-    rows.consent(pk[18], ConsentPurpose.PARTNER_SHARING, granted=True, captured_at=now - day, partner_id=partner)
+    rows.consent(
+        pk[18],
+        ConsentPurpose.PARTNER_SHARING,
+        granted=True,
+        captured_at=now - day,
+        partner_id=partner,
+    )
     rows.consent(pk[18], ConsentPurpose.PROFILING, granted=False, captured_at=now - day)
     return customers
 
@@ -167,7 +180,9 @@ async def test_first_out_of_range_is_an_invalid_argument(world: World, first: in
 
 
 @pytest.mark.parametrize("page_size", [1, 7, 20, 45])
-async def test_after_walks_the_whole_list_without_gaps_or_repeats(world: World, page_size: int) -> None:
+async def test_after_walks_the_whole_list_without_gaps_or_repeats(
+    world: World, page_size: int
+) -> None:
     ids = await _walk(world, page_size)
     assert ids == [c["gid"] for c in sorted(world.customers, key=lambda c: c["pk"])]
 
@@ -186,8 +201,13 @@ async def test_a_foreign_cursor_is_an_invalid_cursor(world: World, cursor: str) 
 async def test_a_cursor_only_continues_the_order_it_came_from(world: World) -> None:
     page = await _page(world, first=2, orderBy={"field": "CREATED_AT", "direction": "ASC"})
     cursor = page["pageInfo"]["endCursor"]
-    for order in ({"field": "CREATED_AT", "direction": "DESC"}, {"field": "ID", "direction": "ASC"}):
-        assert await world.api.error_codes(LIST, {"after": cursor, "orderBy": order}) == {"INVALID_CURSOR"}
+    for order in (
+        {"field": "CREATED_AT", "direction": "DESC"},
+        {"field": "ID", "direction": "ASC"},
+    ):
+        assert await world.api.error_codes(LIST, {"after": cursor, "orderBy": order}) == {
+            "INVALID_CURSOR"
+        }
 
 
 # order ----------------------------------------------------------------------------------
@@ -203,7 +223,9 @@ SORT_KEYS = {
 
 @pytest.mark.parametrize("direction", ["ASC", "DESC"])
 @pytest.mark.parametrize("order_field", sorted(SORT_KEYS))
-async def test_order_by_each_field_both_ways(world: World, order_field: str, direction: str) -> None:
+async def test_order_by_each_field_both_ways(
+    world: World, order_field: str, direction: str
+) -> None:
     ids = await _walk(world, 8, orderBy={"field": order_field, "direction": direction})
     expected = sorted(world.customers, key=SORT_KEYS[order_field], reverse=direction == "DESC")
     assert ids == [c["gid"] for c in expected]
@@ -211,7 +233,8 @@ async def test_order_by_each_field_both_ways(world: World, order_field: str, dir
 
 async def test_display_name_order_is_accent_and_case_insensitive(world: World) -> None:
     data = await world.api.data(
-        '{ customers(first: 100, orderBy: {field: DISPLAY_NAME}) { edges { node { displayName } } } }'
+        "{ customers(first: 100, orderBy: {field: DISPLAY_NAME})"
+        " { edges { node { displayName } } } }"
     )
     given = [edge["node"]["displayName"].split()[0] for edge in data["customers"]["edges"]]
     assert given.index("Ádám") < given.index("Ewa") < given.index("Łucja") < given.index("Zofia")
@@ -224,7 +247,9 @@ async def test_filter_by_segment_status_and_branch(world: World) -> None:
     assert await _matching(world, {"segment": ["PRIVATE", "AFFLUENT"]}) == (
         world.where(segment=Segment.PRIVATE) | world.where(segment=Segment.AFFLUENT)
     )
-    assert await _matching(world, {"status": ["DORMANT"]}) == world.where(status=CustomerStatus.DORMANT)
+    assert await _matching(world, {"status": ["DORMANT"]}) == world.where(
+        status=CustomerStatus.DORMANT
+    )
     assert await _matching(world, {"branch": ["GDN"]}) == world.where(home_branch="GDN")
     both = await _matching(world, {"branch": ["GDN"], "segment": ["MASS"]})
     assert both == world.where(home_branch="GDN", segment=Segment.MASS) and both
@@ -242,7 +267,9 @@ async def test_filter_by_city_ignores_case_and_accents(world: World, city: str) 
 async def test_filter_by_product_held(world: World) -> None:
     # Customer 6's mortgage is closed and customer 8's still pending: neither holds one.
     assert await _matching(world, {"holdsProduct": ["mortgage"]}) == world.ids([5])
-    assert await _matching(world, {"holdsProduct": ["mortgage", "credit_card"]}) == world.ids([5, 9])
+    assert await _matching(world, {"holdsProduct": ["mortgage", "credit_card"]}) == world.ids(
+        [5, 9]
+    )
 
 
 async def test_filter_by_category_held(world: World) -> None:
@@ -280,13 +307,18 @@ async def test_filter_by_creation_time(world: World) -> None:
 
 
 async def test_a_time_without_offset_is_an_invalid_argument(world: World) -> None:
-    errors = await world.api.errors(LIST, {"filter": {"createdAt": {"from": "2026-01-01T00:00:00"}}})
+    errors = await world.api.errors(
+        LIST, {"filter": {"createdAt": {"from": "2026-01-01T00:00:00"}}}
+    )
     assert errors[0]["extensions"]["code"] == "INVALID_ARGUMENT"
     assert "UTC offset" in errors[0]["message"]
 
 
 async def test_filters_and_order_paginate_together(world: World) -> None:
-    variables = {"filter": {"status": ["ACTIVE"]}, "orderBy": {"field": "DISPLAY_NAME", "direction": "DESC"}}
+    variables = {
+        "filter": {"status": ["ACTIVE"]},
+        "orderBy": {"field": "DISPLAY_NAME", "direction": "DESC"},
+    }
     ids = await _walk(world, 6, **variables)
     active = [c for c in world.customers if c["status"] is CustomerStatus.ACTIVE]
     assert ids == [c["gid"] for c in sorted(active, key=SORT_KEYS["DISPLAY_NAME"], reverse=True)]

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from gqltest import Api, new_database, serve
 
 from c360.consent.models import ConsentPurpose
 from c360.customers.models import Channel, CustomerStatus, PartyType, Segment
@@ -18,7 +19,6 @@ from c360.interactions.models import TicketPriority, TicketStatus
 from c360.loyalty.models import LedgerEntryKind
 from c360.warranty.models import ClaimStatus, WarrantyStatus
 from factories import Rows
-from gqltest import Api, new_database, serve
 
 
 @dataclass
@@ -72,17 +72,39 @@ def _build(rows: Rows) -> dict[str, int]:
     rows.holding(c, savings, balance="99.50", role=HoldingRole.JOINT)
     ids["loan"] = rows.holding(c, loan, balance="-2000.00", status=HoldingStatus.IN_ARREARS)
     rows.holding(c, card, balance="-150.25", credit_limit=Decimal("5000.00"))
-    rows.holding(c, current, balance="0.00", status=HoldingStatus.CLOSED, closed_date=dt.date(2024, 1, 1))
+    rows.holding(
+        c, current, balance="0.00", status=HoldingStatus.CLOSED, closed_date=dt.date(2024, 1, 1)
+    )
     rows.holding(c, loan, balance="-5000.00", role=HoldingRole.GUARANTOR)
     rows.holding(c, current, balance="-30.00", currency="EUR")
-    account = ids["account"] = rows.loyalty_account(c, program, silver, points_balance=700, lifetime_points=1000)
-    rows.ledger_entry(account, c, 100, occurred_at=now - 400 * day, remaining_points=0, expires_at=now - 35 * day)
+    account = ids["account"] = rows.loyalty_account(
+        c, program, silver, points_balance=700, lifetime_points=1000
+    )
+    rows.ledger_entry(
+        account, c, 100, occurred_at=now - 400 * day, remaining_points=0, expires_at=now - 35 * day
+    )
     rows.ledger_entry(account, c, -100, occurred_at=now - 35 * day, kind=LedgerEntryKind.EXPIRE)
-    rows.ledger_entry(account, c, 500, occurred_at=now - 300 * day, remaining_points=300, expires_at=now + 65 * day)
-    rows.ledger_entry(account, c, 400, occurred_at=now - 100 * day, remaining_points=400, expires_at=now + 265 * day)
+    rows.ledger_entry(
+        account,
+        c,
+        500,
+        occurred_at=now - 300 * day,
+        remaining_points=300,
+        expires_at=now + 65 * day,
+    )
+    rows.ledger_entry(
+        account,
+        c,
+        400,
+        occurred_at=now - 100 * day,
+        remaining_points=400,
+        expires_at=now + 265 * day,
+    )
     ids["redeem"] = rows.ledger_entry(account, c, -200, occurred_at=now - 50 * day)
     ids["policy"] = rows.policy(c, product_id=ids["washer"], purchase_date=(now - 100 * day).date())
-    ids["claim"] = rows.claim(ids["policy"], c, amount=Decimal("349.99"), reported_at=now - 20 * day)
+    ids["claim"] = rows.claim(
+        ids["policy"], c, amount=Decimal("349.99"), reported_at=now - 20 * day
+    )
     rows.claim(ids["policy"], c, status=ClaimStatus.DECIDED, reported_at=now - 60 * day)
     rows.policy(
         c,
@@ -90,19 +112,39 @@ def _build(rows: Rows) -> dict[str, int]:
         purchase_date=(now - 900 * day).date(),
         coverage_end_date=(now - 100 * day).date(),
     )
-    for days_ago, channel in [(40, Channel.PHONE), (2, Channel.EMAIL), (30, Channel.PHONE), (9, Channel.EMAIL), (1, Channel.PHONE)]:
-        ids[f"interaction-{days_ago}"] = rows.interaction(c, occurred_at=now - days_ago * day, channel=channel)
+    for days_ago, channel in [
+        (40, Channel.PHONE),
+        (2, Channel.EMAIL),
+        (30, Channel.PHONE),
+        (9, Channel.EMAIL),
+        (1, Channel.PHONE),
+    ]:
+        ids[f"interaction-{days_ago}"] = rows.interaction(
+            c, occurred_at=now - days_ago * day, channel=channel
+        )
     ids["ticket"] = rows.ticket(c, priority=TicketPriority.HIGH)
-    rows.ticket(c, status=TicketStatus.RESOLVED, subject="Payment holiday request", opened_at=now - 90 * day)
+    rows.ticket(
+        c, status=TicketStatus.RESOLVED, subject="Payment holiday request", opened_at=now - 90 * day
+    )
     rows.consent(c, ConsentPurpose.MARKETING, granted=True, captured_at=now - 100 * day)
-    rows.consent(c, ConsentPurpose.MARKETING, granted=False, captured_at=now - 10 * day, source="branch")
+    rows.consent(
+        c, ConsentPurpose.MARKETING, granted=False, captured_at=now - 10 * day, source="branch"
+    )
     rows.consent(c, ConsentPurpose.PROFILING, granted=True, captured_at=now - 100 * day)
-    rows.consent(c, ConsentPurpose.PARTNER_SHARING, granted=True, captured_at=now - 50 * day, partner_id=travelco)
+    rows.consent(
+        c,
+        ConsentPurpose.PARTNER_SHARING,
+        granted=True,
+        captured_at=now - 50 * day,
+        partner_id=travelco,
+    )
     rows.attachment(c, created_at=now - 5 * day, file_name="id-scan.pdf")
     rows.attachment(c, created_at=now - 50 * day, file_name="contract.pdf")
 
     # Jan: private banking, a customer for years and never in touch: VIP and dormant.
-    ids["jan"] = rows.customer(given_name="Jan", family_name="Kowalski", segment=Segment.PRIVATE, birth_date=None)
+    ids["jan"] = rows.customer(
+        given_name="Jan", family_name="Kowalski", segment=Segment.PRIVATE, birth_date=None
+    )
     # Acme: new, in the top loyalty tier, consents to marketing: VIP only.
     acme = ids["acme"] = rows.customer(
         party_type=PartyType.ORGANISATION,
@@ -116,7 +158,9 @@ def _build(rows: Rows) -> dict[str, int]:
     rows.loyalty_account(acme, program, gold, points_balance=0)
     rows.consent(acme, ConsentPurpose.MARKETING, granted=True, captured_at=now - day)
     # Ewa: dormant by status only.
-    ids["ewa"] = rows.customer(given_name="Ewa", family_name="Zielińska", status=CustomerStatus.DORMANT, birth_date=None)
+    ids["ewa"] = rows.customer(
+        given_name="Ewa", family_name="Zielińska", status=CustomerStatus.DORMANT, birth_date=None
+    )
     rows.interaction(ids["ewa"], occurred_at=now - 3 * day)
     return ids
 
@@ -133,7 +177,8 @@ async def world(database_factory: Any) -> AsyncIterator[World]:
 
 async def _customer(world: World, key: str, selection: str) -> dict[str, Any]:
     data = await world.api.data(
-        f"query($id: ID!) {{ customer(id: $id) {{ {selection} }} }}", {"id": world.gid("Customer", key)}
+        f"query($id: ID!) {{ customer(id: $id) {{ {selection} }} }}",
+        {"id": world.gid("Customer", key)},
     )
     customer: dict[str, Any] = data["customer"]
     return customer
@@ -182,7 +227,9 @@ async def test_the_national_id_is_only_exposed_as_its_last_four_characters(world
 
 
 async def test_contact_points_by_kind_primary_first(world: World) -> None:
-    customer = await _customer(world, "lucja", "contactPoints { id kind label value city isPrimary validTo }")
+    customer = await _customer(
+        world, "lucja", "contactPoints { id kind label value city isPrimary validTo }"
+    )
     points = customer["contactPoints"]
     assert [(p["kind"], p["value"]) for p in points] == [
         ("EMAIL", "Lucja.Perez@Example.com"),
@@ -227,7 +274,13 @@ async def test_loyalty_account_tier_and_points(world: World) -> None:
     loyalty = customer["loyalty"]
     assert loyalty["id"] == world.gid("LoyaltyAccount", "account")
     assert loyalty["program"] == {"code": "STARS", "name": "Stars", "pointsValidityMonths": 12}
-    assert loyalty["tier"] == {"code": "silver", "name": "Silver", "rank": 1, "thresholdPoints": 3000, "isTop": False}
+    assert loyalty["tier"] == {
+        "code": "silver",
+        "name": "Silver",
+        "rank": 1,
+        "thresholdPoints": 3000,
+        "isTop": False,
+    }
     assert (loyalty["pointsBalance"], loyalty["lifetimePoints"]) == (700, 1000)
     # Only the lot expiring in 65 days; the lot expiring in 265 days is outside the window.
     assert loyalty["pointsExpiringSoon"] == 300
@@ -241,8 +294,10 @@ async def test_no_loyalty_account_is_null(world: World) -> None:
 
 async def test_ledger_pages_newest_first(world: World) -> None:
     query = """query($id: ID!, $after: String) { customer(id: $id) { loyalty {
-        ledger(first: 2, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor }
-          edges { cursor node { id kind points remainingPoints occurredAt expiresAt reason } } } } } }"""
+        ledger(first: 2, after: $after) {
+          totalCount pageInfo { hasNextPage hasPreviousPage endCursor }
+          edges { cursor node { id kind points remainingPoints occurredAt expiresAt reason } }
+        } } } }"""
     seen: list[dict[str, Any]] = []
     after = None
     while True:
@@ -287,7 +342,8 @@ async def test_warranties_with_their_claims(world: World) -> None:
 async def test_interactions_page_by_page_and_by_channel(world: World) -> None:
     query = """query($id: ID!, $after: String, $channel: Channel) { customer(id: $id) {
         interactions(first: 2, after: $after, channel: $channel) {
-          totalCount pageInfo { hasNextPage endCursor } edges { node { id channel occurredAt } } } } }"""
+          totalCount pageInfo { hasNextPage endCursor }
+          edges { node { id channel occurredAt } } } } }"""
     variables: dict[str, Any] = {"id": world.gid("Customer", "lucja")}
     pages = []
     while True:
@@ -300,7 +356,9 @@ async def test_interactions_page_by_page_and_by_channel(world: World) -> None:
     newest_first = [world.gid("Interaction", f"interaction-{d}") for d in (1, 2, 9, 30, 40)]
     assert pages == [newest_first[:2], newest_first[2:4], newest_first[4:]]
 
-    by_email = (await world.api.data(query, {"id": world.gid("Customer", "lucja"), "channel": "EMAIL"}))
+    by_email = await world.api.data(
+        query, {"id": world.gid("Customer", "lucja"), "channel": "EMAIL"}
+    )
     emails = by_email["customer"]["interactions"]
     assert emails["totalCount"] == 2
     assert {edge["node"]["channel"] for edge in emails["edges"]} == {"EMAIL"}
@@ -309,7 +367,12 @@ async def test_interactions_page_by_page_and_by_channel(world: World) -> None:
 async def test_interactions_default_page_and_empty_list(world: World) -> None:
     lucja = await _customer(world, "lucja", "interactions { edges { cursor } }")
     assert len(lucja["interactions"]["edges"]) == 5
-    jan = await _customer(world, "jan", "interactions { totalCount pageInfo { hasNextPage startCursor endCursor } edges { cursor } }")
+    jan = await _customer(
+        world,
+        "jan",
+        "interactions { totalCount edges { cursor }"
+        " pageInfo { hasNextPage startCursor endCursor } }",
+    )
     assert jan["interactions"] == {
         "totalCount": 0,
         "pageInfo": {"hasNextPage": False, "startCursor": None, "endCursor": None},
@@ -339,7 +402,12 @@ async def test_consents_in_force_and_their_history(world: World) -> None:
     )
     assert customer["consents"] == [
         {"purpose": "MARKETING", "granted": False, "source": "branch", "partner": None},
-        {"purpose": "PARTNER_SHARING", "granted": True, "source": "web", "partner": {"code": "travelco", "name": "TravelCo Holidays"}},
+        {
+            "purpose": "PARTNER_SHARING",
+            "granted": True,
+            "source": "web",
+            "partner": {"code": "travelco", "name": "TravelCo Holidays"},
+        },
         {"purpose": "PROFILING", "granted": True, "source": "web", "partner": None},
     ]
     history = customer["consentHistory"]
@@ -352,7 +420,9 @@ async def test_consents_in_force_and_their_history(world: World) -> None:
 
 
 async def test_attachments_newest_first(world: World) -> None:
-    customer = await _customer(world, "lucja", "attachments { fileName mediaType sizeBytes checksumSha256 }")
+    customer = await _customer(
+        world, "lucja", "attachments { fileName mediaType sizeBytes checksumSha256 }"
+    )
     assert [a["fileName"] for a in customer["attachments"]] == ["id-scan.pdf", "contract.pdf"]
     assert customer["attachments"][0]["mediaType"] == "application/pdf"
 
@@ -366,17 +436,32 @@ async def test_summary_of_a_busy_customer(world: World) -> None:
     summary = (await _customer(world, "lucja", SUMMARY))["summary"]
     assert summary == {
         # ACTIVE deposits with a positive balance; the joint savings account counts.
-        "totalDeposits": [{"amount": "200.00", "currency": "EUR"}, {"amount": "1600.00", "currency": "PLN"}],
+        "totalDeposits": [
+            {"amount": "200.00", "currency": "EUR"},
+            {"amount": "1600.00", "currency": "PLN"},
+        ],
         # Loan and card, plus the overdrawn EUR account; not the loan only guaranteed.
-        "totalDebt": [{"amount": "30.00", "currency": "EUR"}, {"amount": "2150.25", "currency": "PLN"}],
-        "productsHeld": {"count": 6, "codes": ["credit_card", "current_account", "personal_loan", "savings_account"]},
+        "totalDebt": [
+            {"amount": "30.00", "currency": "EUR"},
+            {"amount": "2150.25", "currency": "PLN"},
+        ],
+        "productsHeld": {
+            "count": 6,
+            "codes": ["credit_card", "current_account", "personal_loan", "savings_account"],
+        },
         "loyaltyTier": {"code": "silver", "isTop": False},
         "pointsBalance": 700,
         "activeWarranties": 1,
         "openTickets": 1,
         "lastContactAt": (world.now - dt.timedelta(days=1)).isoformat(),
         "customerSince": "2015-03-01",
-        "flags": ["OPEN_COMPLAINT", "POINTS_EXPIRING", "NO_MARKETING_CONSENT", "ARREARS", "BIRTHDAY_SOON"],
+        "flags": [
+            "OPEN_COMPLAINT",
+            "POINTS_EXPIRING",
+            "NO_MARKETING_CONSENT",
+            "ARREARS",
+            "BIRTHDAY_SOON",
+        ],
     }
 
 

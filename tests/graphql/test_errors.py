@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import pytest
+from gqltest import Api, new_database, serve
 
 from c360.graphql.context import Context
 from c360.graphql.loaders.customers import AttachmentsByCustomerIdLoader
 from factories import Rows
-from gqltest import Api, new_database, serve
 
 SECRET = "password=hunter2 at db.internal:5432"
 

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from gqltest import Api, new_database, serve
 
 from factories import Rows
-from gqltest import Api, new_database, serve
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,9 @@ async def test_get_runs_a_query_with_variables(api: Api) -> None:
         },
     )
     assert response.status_code == 200
-    assert response.json()["data"]["customers"]["edges"] == [{"node": {"displayName": "Maria Lopez"}}]
+    assert response.json()["data"]["customers"]["edges"] == [
+        {"node": {"displayName": "Maria Lopez"}}
+    ]
 
 
 async def test_get_refuses_a_mutation(api: Api) -> None:
@@ -84,8 +86,12 @@ async def test_other_methods_are_refused(api: Api, method: str) -> None:
         ('{"query": 42}', "application/json"),
     ],
 )
-async def test_unusable_requests_are_400_with_a_code(api: Api, content: str, content_type: str) -> None:
-    response = await api.client.post("/graphql", content=content, headers={"content-type": content_type})
+async def test_unusable_requests_are_400_with_a_code(
+    api: Api, content: str, content_type: str
+) -> None:
+    response = await api.client.post(
+        "/graphql", content=content, headers={"content-type": content_type}
+    )
     assert response.status_code == 400
     assert _codes(response.json()) == ["BAD_REQUEST"]
 
@@ -101,9 +107,12 @@ async def test_a_syntax_error_has_its_code(api: Api) -> None:
     [
         ("{ customers { noSuchField } }", None),
         ("{ customer { id } }", None),
-        ('{ customers(orderBy: {field: SHOE_SIZE}) { totalCount } }', None),
+        ("{ customers(orderBy: {field: SHOE_SIZE}) { totalCount } }", None),
         ("query($n: Int!) { customers(first: $n) { totalCount } }", {"n": "many"}),
-        ("query($f: CustomerFilter) { customers(filter: $f) { totalCount } }", {"f": {"createdAt": {"from": "soon"}}}),
+        (
+            "query($f: CustomerFilter) { customers(filter: $f) { totalCount } }",
+            {"f": {"createdAt": {"from": "soon"}}},
+        ),
     ],
 )
 async def test_validation_errors_have_their_code(api: Api, query: str, variables: Any) -> None:

@@ -1,4 +1,4 @@
-"""Global ids: ``node``, ``nodes`` and ``customer`` with valid, unknown, malformed and wrong-type ids."""
+"""Global ids: `node`, `nodes` and `customer` with valid, unknown, malformed, wrong-type ids."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from gqltest import Api, new_database, serve
 
 from c360.consent.models import ConsentPurpose
 from c360.graphql.ids import NODE_TYPE_NAMES, encode_id
 from c360.holdings.models import ProductCategory
 from factories import Rows
-from gqltest import Api, new_database, serve
 
 
 @dataclass
@@ -45,7 +45,9 @@ async def world(database_factory: Any) -> AsyncIterator[World]:
         "WarrantyClaim": rows.claim(policy, customer),
         "Interaction": rows.interaction(customer, occurred_at=rows.now - day),
         "SupportTicket": rows.ticket(customer),
-        "Consent": rows.consent(customer, ConsentPurpose.MARKETING, granted=True, captured_at=rows.now),
+        "Consent": rows.consent(
+            customer, ConsentPurpose.MARKETING, granted=True, captured_at=rows.now
+        ),
     }
     url = await new_database(database_factory)
     async with serve(url) as api:
@@ -55,10 +57,20 @@ async def world(database_factory: Any) -> AsyncIterator[World]:
 
 def test_every_node_type_is_covered_here() -> None:
     # The world above builds one row of each type node(id:) resolves.
-    assert NODE_TYPE_NAMES == {
-        "Customer", "Product", "Holding", "ContactPoint", "Attachment", "LoyaltyAccount",
-        "LedgerEntry", "WarrantyPolicy", "WarrantyClaim", "Interaction", "SupportTicket", "Consent",
-    }
+    assert {
+        "Customer",
+        "Product",
+        "Holding",
+        "ContactPoint",
+        "Attachment",
+        "LoyaltyAccount",
+        "LedgerEntry",
+        "WarrantyPolicy",
+        "WarrantyClaim",
+        "Interaction",
+        "SupportTicket",
+        "Consent",
+    } == NODE_TYPE_NAMES
 
 
 @pytest.mark.parametrize("type_name", sorted(NODE_TYPE_NAMES))
@@ -152,7 +164,9 @@ async def test_nodes_takes_at_most_100_ids(world: World) -> None:
 
 async def test_customer_refuses_the_id_of_another_type(world: World) -> None:
     holding_id = encode_id("Holding", world.ids["Holding"])
-    errors = await world.api.errors("query($id: ID!) { customer(id: $id) { id } }", {"id": holding_id})
+    errors = await world.api.errors(
+        "query($id: ID!) { customer(id: $id) { id } }", {"id": holding_id}
+    )
     assert errors[0]["extensions"]["code"] == "INVALID_ID"
     assert "expected the id of a Customer" in errors[0]["message"]
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from gqltest import Api, new_database, serve
 
 from c360.customers.models import PartyType
 from c360.graphql.ids import encode_id
 from c360.holdings.models import ProductCategory
 from factories import Rows
-from gqltest import Api, new_database, serve
 
 
 @dataclass
@@ -27,16 +27,24 @@ async def world(database_factory: Any) -> AsyncIterator[World]:
     account = rows.product("current_account", ProductCategory.DEPOSIT)
     pk = {
         "lucja": rows.customer(given_name="Łucja", family_name="Pérez", national_id="85010112345"),
-        "juan": rows.customer(given_name="Juan", family_name="Pérez", national_id="12345678Z", country_code="ES"),
+        "juan": rows.customer(
+            given_name="Juan", family_name="Pérez", national_id="12345678Z", country_code="ES"
+        ),
         "lucjan": rows.customer(given_name="Lucjan", family_name="Nowak"),
         "anna": rows.customer(given_name="Anna", family_name="Perezowa"),
         "perez": rows.customer(
-            party_type=PartyType.ORGANISATION, given_name=None, family_name=None,
-            display_name="Pérez", organisation_name="Pérez",
+            party_type=PartyType.ORGANISATION,
+            given_name=None,
+            family_name=None,
+            display_name="Pérez",
+            organisation_name="Pérez",
         ),
         "hermanos": rows.customer(
-            party_type=PartyType.ORGANISATION, given_name=None, family_name=None,
-            display_name="Pérez Hermanos S.L.", organisation_name="Pérez Hermanos S.L.",
+            party_type=PartyType.ORGANISATION,
+            given_name=None,
+            family_name=None,
+            display_name="Pérez Hermanos S.L.",
+            organisation_name="Pérez Hermanos S.L.",
         ),
         "other": rows.customer(given_name="Ola", family_name="Kot"),
     }
@@ -63,7 +71,9 @@ SEARCH = """query($query: String!, $first: Int, $after: String) {
 
 
 async def _search(world: World, query: str, **variables: Any) -> dict[str, Any]:
-    result: dict[str, Any] = (await world.api.data(SEARCH, {"query": query, **variables}))["searchCustomers"]
+    result: dict[str, Any] = (await world.api.data(SEARCH, {"query": query, **variables}))[
+        "searchCustomers"
+    ]
     return result
 
 
@@ -91,13 +101,20 @@ async def test_name_ranks_exact_then_prefix_then_anywhere(world: World, query: s
 async def test_name_matches_report_their_kind(world: World) -> None:
     result = await _search(world, "lucja")
     assert {edge["matchedOn"] for edge in result["edges"]} == {"NAME"}
-    assert {edge["node"]["id"] for edge in result["edges"]} == {world.ids["lucja"], world.ids["lucjan"]}
+    assert {edge["node"]["id"] for edge in result["edges"]} == {
+        world.ids["lucja"],
+        world.ids["lucjan"],
+    }
 
 
-@pytest.mark.parametrize("query", ["lucja.perez@example.com", "LUCJA.PEREZ@EXAMPLE.COM", "  Lucja.Perez@Example.com "])
+@pytest.mark.parametrize(
+    "query", ["lucja.perez@example.com", "LUCJA.PEREZ@EXAMPLE.COM", "  Lucja.Perez@Example.com "]
+)
 async def test_email_in_any_case(world: World, query: str) -> None:
     result = await _search(world, query)
-    assert [(e["node"]["id"], e["matchedOn"]) for e in result["edges"]] == [(world.ids["lucja"], "EMAIL")]
+    assert [(e["node"]["id"], e["matchedOn"]) for e in result["edges"]] == [
+        (world.ids["lucja"], "EMAIL")
+    ]
 
 
 async def test_an_email_is_matched_whole(world: World) -> None:
@@ -106,28 +123,49 @@ async def test_an_email_is_matched_whole(world: World) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ["+48 601 234 567", "0048601234567", "601-234-567", "601 234 567", "48601234567", "(+48) 601.234.567", "234 567"],
+    [
+        "+48 601 234 567",
+        "0048601234567",
+        "601-234-567",
+        "601 234 567",
+        "48601234567",
+        "(+48) 601.234.567",
+        "234 567",
+    ],
 )
 async def test_phone_in_any_format(world: World, query: str) -> None:
     result = await _search(world, query)
-    assert [(e["node"]["id"], e["matchedOn"]) for e in result["edges"]] == [(world.ids["lucja"], "PHONE")]
+    assert [(e["node"]["id"], e["matchedOn"]) for e in result["edges"]] == [
+        (world.ids["lucja"], "PHONE")
+    ]
 
 
 async def test_account_last_four_digits(world: World) -> None:
     result = await _search(world, "4321")
-    assert [(e["node"]["id"], e["matchedOn"]) for e in result["edges"]] == [(world.ids["lucja"], "ACCOUNT_REF")]
+    assert [(e["node"]["id"], e["matchedOn"]) for e in result["edges"]] == [
+        (world.ids["lucja"], "ACCOUNT_REF")
+    ]
 
 
 @pytest.mark.parametrize(
     ("query", "key"),
-    [("85010112345", "lucja"), ("850101 12345", "lucja"), ("12345678Z", "juan"), ("12345678-z", "juan")],
+    [
+        ("85010112345", "lucja"),
+        ("850101 12345", "lucja"),
+        ("12345678Z", "juan"),
+        ("12345678-z", "juan"),
+    ],
 )
 async def test_national_id(world: World, query: str, key: str) -> None:
     result = await _search(world, query)
-    assert [(e["node"]["id"], e["matchedOn"]) for e in result["edges"]] == [(world.ids[key], "NATIONAL_ID")]
+    assert [(e["node"]["id"], e["matchedOn"]) for e in result["edges"]] == [
+        (world.ids[key], "NATIONAL_ID")
+    ]
 
 
-@pytest.mark.parametrize("query", ["85010112346", "nobody", "%%", "a_b", "'; drop table customer; --"])
+@pytest.mark.parametrize(
+    "query", ["85010112346", "nobody", "%%", "a_b", "'; drop table customer; --"]
+)
 async def test_no_match_is_an_empty_list(world: World, query: str) -> None:
     assert await _found(world, query) == []
 
@@ -154,9 +192,13 @@ async def test_results_page_with_cursors(world: World) -> None:
 
 async def test_a_cursor_from_another_search_is_refused(world: World) -> None:
     page = await _search(world, "perez", first=1)
-    codes = await world.api.error_codes(SEARCH, {"query": "lucja", "after": page["pageInfo"]["endCursor"]})
+    codes = await world.api.error_codes(
+        SEARCH, {"query": "lucja", "after": page["pageInfo"]["endCursor"]}
+    )
     assert codes == {"INVALID_CURSOR"}
 
 
 async def test_search_first_is_capped(world: World) -> None:
-    assert await world.api.error_codes(SEARCH, {"query": "perez", "first": 101}) == {"INVALID_ARGUMENT"}
+    assert await world.api.error_codes(SEARCH, {"query": "perez", "first": 101}) == {
+        "INVALID_ARGUMENT"
+    }

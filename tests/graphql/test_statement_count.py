@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from gqltest import Api, count_statements, new_database, serve
 
 from c360.consent.models import ConsentPurpose
 from c360.customers.models import Channel
@@ -22,7 +23,6 @@ from c360.graphql.ids import encode_id
 from c360.holdings.models import HoldingStatus, ProductCategory
 from c360.interactions.models import TicketStatus
 from factories import Rows
-from gqltest import Api, count_statements, new_database, serve
 
 CUSTOMERS = 120
 
@@ -47,7 +47,9 @@ CUSTOMER_VIEW = """
   }
   loyaltyAccounts { id }
   warranties { id status product { code } claims { id status amount { amount } } }
-  interactions(first: 3) { totalCount pageInfo { hasNextPage endCursor } edges { node { id channel occurredAt } } }
+  interactions(first: 3) {
+    totalCount pageInfo { hasNextPage endCursor } edges { node { id channel occurredAt } }
+  }
   tickets { id status }
   openTickets: tickets(status: [OPEN, PENDING]) { id }
   consents { purpose granted partner { name } }
@@ -61,7 +63,9 @@ CUSTOMER_VIEW = """
 """
 
 PAGE = f"""query($first: Int!) {{
-  customers(first: $first) {{ totalCount pageInfo {{ hasNextPage }} edges {{ node {{ {CUSTOMER_VIEW} }} }} }}
+  customers(first: $first) {{
+    totalCount pageInfo {{ hasNextPage }} edges {{ node {{ {CUSTOMER_VIEW} }} }}
+  }}
 }}"""
 
 TELLER = f"query($id: ID!) {{ customer(id: $id) {{ {CUSTOMER_VIEW} }} }}"
@@ -74,15 +78,24 @@ def _build(rows: Rows) -> None:
     loan = rows.product("personal_loan", ProductCategory.LENDING)
     washer = rows.product("washing_machine", ProductCategory.RETAIL_GOODS)
     program = rows.program()
-    tiers = [rows.tier(program, code, rank) for rank, code in enumerate(["bronze", "silver", "gold"])]
+    tiers = [
+        rows.tier(program, code, rank) for rank, code in enumerate(["bronze", "silver", "gold"])
+    ]
     partner = rows.partner("travelco", "TravelCo")
     for n in range(CUSTOMERS):
-        c = rows.customer(given_name=f"Customer{n:03d}", family_name="Test", national_id=f"8501{n:07d}")
+        c = rows.customer(
+            given_name=f"Customer{n:03d}", family_name="Test", national_id=f"8501{n:07d}"
+        )
         rows.email(c, f"customer{n}@example.com")
         rows.phone(c, f"+48601{n:06d}")
         rows.postal(c, "Kraków")
         rows.holding(c, current, balance=f"{1000 + n}.25")
-        rows.holding(c, loan, balance="-5000.00", status=HoldingStatus.IN_ARREARS if n % 7 == 0 else HoldingStatus.ACTIVE)
+        rows.holding(
+            c,
+            loan,
+            balance="-5000.00",
+            status=HoldingStatus.IN_ARREARS if n % 7 == 0 else HoldingStatus.ACTIVE,
+        )
         rows.holding(c, current, balance="12.00", currency="EUR")
         account = rows.loyalty_account(c, program, tiers[n % 3], points_balance=600)
         for k, points in enumerate([300, 400, -100]):
@@ -96,7 +109,13 @@ def _build(rows: Rows) -> None:
         rows.ticket(c, status=TicketStatus.CLOSED)
         rows.consent(c, ConsentPurpose.MARKETING, granted=n % 2 == 0, captured_at=now - 30 * day)
         rows.consent(c, ConsentPurpose.PROFILING, granted=True, captured_at=now - 30 * day)
-        rows.consent(c, ConsentPurpose.PARTNER_SHARING, granted=True, captured_at=now - 30 * day, partner_id=partner)
+        rows.consent(
+            c,
+            ConsentPurpose.PARTNER_SHARING,
+            granted=True,
+            captured_at=now - 30 * day,
+            partner_id=partner,
+        )
         rows.attachment(c)
         rows.attachment(c)
 
@@ -113,7 +132,9 @@ async def api(database_factory: Any) -> AsyncIterator[Api]:
         yield api
 
 
-async def _statements(api: Api, query: str, variables: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+async def _statements(
+    api: Api, query: str, variables: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
     with count_statements(api.engine) as log:
         data = await api.data(query, variables)
     return len(log), data
@@ -129,7 +150,10 @@ async def test_a_page_of_customers_costs_the_same_statements_at_10_and_50(api: A
     for edge in large["customers"]["edges"]:
         customer = edge["node"]
         assert len(customer["holdings"]) == 3 and len(customer["warranties"][0]["claims"]) == 2
-        assert customer["interactions"]["totalCount"] == 5 and len(customer["interactions"]["edges"]) == 3
+        assert (
+            customer["interactions"]["totalCount"] == 5
+            and len(customer["interactions"]["edges"]) == 3
+        )
         assert customer["loyalty"]["ledger"]["totalCount"] == 3
         assert len(customer["consents"]) == 3 and len(customer["attachments"]) == 2
         assert customer["summary"]["productsHeld"]["count"] == 3

@@ -49,7 +49,7 @@ async def consents_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> Sequence
 
 
 def current_consents(history: Iterable[Row[Any]]) -> list[Row[Any]]:
-    """The newest row of each (purpose, partner) in one customer's history, by purpose and partner."""
+    """The newest row per (purpose, partner) of one customer's history, by purpose and partner."""
     newest: dict[tuple[Any, Any], Row[Any]] = {}
     for row in history:
         key = (row.purpose, row.partner_id)

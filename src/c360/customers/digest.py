@@ -19,6 +19,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import Row
+
 from c360.consent.models import ConsentPurpose
 from c360.customers.models import CustomerStatus, Segment
 from c360.customers.normalize import fold_text
@@ -29,12 +31,12 @@ from c360.interactions.repository import OPEN_TICKET_STATUSES
 from c360.loyalty.models import LoyaltyAccountStatus
 from c360.warranty.models import WarrantyStatus
 
-Row = Any  # a SQLAlchemy Row, read by attribute
-
 POINTS_EXPIRY_WINDOW = dt.timedelta(days=90)
 BIRTHDAY_WINDOW_DAYS = 7
 DORMANCY = dt.timedelta(days=365)
-_DEBT_CATEGORIES = frozenset({ProductCategory.LENDING, ProductCategory.CARD, ProductCategory.DEPOSIT})
+_DEBT_CATEGORIES = frozenset(
+    {ProductCategory.LENDING, ProductCategory.CARD, ProductCategory.DEPOSIT}
+)
 _URGENT_PRIORITIES = frozenset({TicketPriority.HIGH, TicketPriority.URGENT})
 
 
@@ -60,16 +62,16 @@ class Amount:
 class CustomerFacts:
     """What the flags are decided from, all about one customer."""
 
-    customer: Row
-    holdings: list[Row]
-    loyalty_accounts: list[Row]
+    customer: Row[Any]
+    holdings: list[Row[Any]]
+    loyalty_accounts: list[Row[Any]]
     points_expiring_soon: int
-    tickets: list[Row]
-    current_consents: list[Row]
+    tickets: list[Row[Any]]
+    current_consents: list[Row[Any]]
     last_contact_at: dt.datetime | None
 
 
-def _owned(holdings: Iterable[Row]) -> list[Row]:
+def _owned(holdings: Iterable[Row[Any]]) -> list[Row[Any]]:
     return [h for h in holdings if h.role is not HoldingRole.GUARANTOR]
 
 
@@ -80,7 +82,7 @@ def _per_currency(pairs: Iterable[tuple[str, Decimal]]) -> list[Amount]:
     return [Amount(totals[currency], currency) for currency in sorted(totals)]
 
 
-def total_deposits(holdings: Iterable[Row]) -> list[Amount]:
+def total_deposits(holdings: Iterable[Row[Any]]) -> list[Amount]:
     """Per currency: the positive balances of ACTIVE deposit holdings."""
     return _per_currency(
         (h.currency, h.balance)
@@ -92,8 +94,8 @@ def total_deposits(holdings: Iterable[Row]) -> list[Amount]:
     )
 
 
-def total_debt(holdings: Iterable[Row]) -> list[Amount]:
-    """Per currency, as positive amounts: what is owed on held lending, card and overdrawn deposit holdings."""
+def total_debt(holdings: Iterable[Row[Any]]) -> list[Amount]:
+    """Per currency, as positive amounts: owed on held lending, card and overdrawn deposits."""
     return _per_currency(
         (h.currency, -h.balance)
         for h in _owned(holdings)
@@ -104,23 +106,23 @@ def total_debt(holdings: Iterable[Row]) -> list[Amount]:
     )
 
 
-def held(holdings: Iterable[Row]) -> list[Row]:
+def held(holdings: Iterable[Row[Any]]) -> list[Row[Any]]:
     """The holdings the customer holds (not closed or pending, not as a guarantor)."""
     return [h for h in _owned(holdings) if h.status in HELD_STATUSES]
 
 
-def open_tickets(tickets: Iterable[Row]) -> list[Row]:
+def open_tickets(tickets: Iterable[Row[Any]]) -> list[Row[Any]]:
     return [t for t in tickets if t.status in OPEN_TICKET_STATUSES]
 
 
-def active_warranties(policies: Iterable[Row], *, today: dt.date) -> list[Row]:
+def active_warranties(policies: Iterable[Row[Any]], *, today: dt.date) -> list[Row[Any]]:
     """ACTIVE policies whose cover has not ended."""
     return [
         p for p in policies if p.status is WarrantyStatus.ACTIVE and p.coverage_end_date >= today
     ]
 
 
-def primary_loyalty_account(accounts: list[Row]) -> Row | None:
+def primary_loyalty_account(accounts: list[Row[Any]]) -> Row[Any] | None:
     """The account a teller means by "the customer's loyalty": the first active, else the first."""
     active = [a for a in accounts if a.status is LoyaltyAccountStatus.ACTIVE]
     return (active or accounts or [None])[0]
@@ -129,7 +131,8 @@ def primary_loyalty_account(accounts: list[Row]) -> Row | None:
 def customer_flags(facts: CustomerFacts, *, now: dt.datetime) -> list[CustomerFlag]:
     """The flags that apply, in the enum's order.
 
-    VIP                   the PRIVATE segment, or an active loyalty account in its program's top tier
+    VIP                   the PRIVATE segment, or an active loyalty account in its program's
+                          top tier
     OPEN_COMPLAINT        an open or pending ticket of HIGH or URGENT priority, or whose subject
                           says "complaint" (tickets have no category yet)
     POINTS_EXPIRING       loyalty points expire within POINTS_EXPIRY_WINDOW (90 days)

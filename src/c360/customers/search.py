@@ -15,7 +15,6 @@ Within a rank, results are ordered by name, then id.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -207,7 +206,9 @@ async def find_customers(
     )
     rows = (await conn.execute(stmt)).all()
     return [
-        SearchHit(customer=row, rank=row.search_score // 10, matched_on=MatchKind(row.search_score % 10))
+        SearchHit(
+            customer=row, rank=row.search_score // 10, matched_on=MatchKind(row.search_score % 10)
+        )
         for row in rows
     ]
 

@@ -39,7 +39,9 @@ _LIST_CURSOR = "customers"
 _SEARCH_CURSOR = "search"
 
 
-@strawberry.input(description="A time range: `from` inclusive, `to` exclusive; both need a UTC offset.")
+@strawberry.input(
+    description="A time range: `from` inclusive, `to` exclusive; both need a UTC offset."
+)
 class DateTimeRange:
     from_: dt.datetime | None = strawberry.field(default=None, name="from")
     to: dt.datetime | None = None
@@ -59,7 +61,8 @@ class CustomerFilter:
         default=None, description="A postal address in this city (case- and accent-insensitive)."
     )
     holds_product: list[str] | None = strawberry.field(
-        default=None, description="Holds (active, dormant or in arrears) one of these product codes."
+        default=None,
+        description="Holds (active, dormant or in arrears) one of these product codes.",
     )
     holds_category: list[ProductCategory] | None = strawberry.field(
         default=None, description="Holds a product of one of these categories."
@@ -106,7 +109,9 @@ class CustomerQuery:
     async def customer(self, info: GraphQLInfo, id: strawberry.ID) -> Customer | None:
         return await load_customer(info.context.loaders, decode_id_of("Customer", id))
 
-    @strawberry.field(description="Customers matching `filter`, in `orderBy` order (by id by default).")
+    @strawberry.field(
+        description="Customers matching `filter`, in `orderBy` order (by id by default)."
+    )
     async def customers(
         self,
         info: GraphQLInfo,

@@ -117,7 +117,9 @@ class Customer(Node):
     organisation_name: str | None
     birth_date: dt.date | None
     national_id_last4: str | None = strawberry.field(
-        description="The last four characters of the national or tax id, which is never stored in clear."
+        description=(
+            "The last four characters of the national or tax id, which is never stored in clear."
+        )
     )
     status: CustomerStatus
     segment: Segment
@@ -165,7 +167,9 @@ class Customer(Node):
             _row=row,
         )
 
-    @strawberry.field(description="Current and past contact points, by kind, the primary one first.")
+    @strawberry.field(
+        description="Current and past contact points, by kind, the primary one first."
+    )
     async def contact_points(self, info: GraphQLInfo) -> list[ContactPoint] | None:
         rows = await info.context.loaders.contact_points_by_customer_id.load(self._row.id)
         return [ContactPoint.from_row(row) for row in rows]
@@ -206,7 +210,9 @@ class Customer(Node):
             info.context.loaders, self._row.id, first=first, after=after, channel=channel
         )
 
-    @strawberry.field(description="Support tickets, the latest first; only those in `status` when given.")
+    @strawberry.field(
+        description="Support tickets, the latest first; only those in `status` when given."
+    )
     async def tickets(
         self, info: GraphQLInfo, status: list[TicketStatus] | None = None
     ) -> list[SupportTicket] | None:

@@ -23,10 +23,10 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import assert_never
 
-from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
 from c360.errors import C360Error, ErrorCode
+from graphql import GraphQLError, GraphQLSyntaxError
 
 __all__ = ["ApiErrorCode", "ErrorPolicy", "api_code", "present_error", "request_error"]
 

@@ -19,7 +19,6 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,6 +32,7 @@ from c360.graphql.context import Context
 from c360.graphql.errors import INTERNAL_MESSAGE, ApiErrorCode, present_error, request_error
 from c360.graphql.schema import schema
 from c360.settings import Settings
+from graphql import GraphQLError
 
 __all__ = ["create_graphql_app"]
 
@@ -51,7 +51,9 @@ def create_graphql_app(*, engine: AsyncEngine, settings: Settings) -> ASGIApp:
 
 class _GraphQLApp(GraphQL[Context, None]):
     def __init__(self, *, engine: AsyncEngine, settings: Settings) -> None:
-        super().__init__(schema, graphql_ide=None, allow_queries_via_get=True, subscription_protocols=())
+        super().__init__(
+            schema, graphql_ide=None, allow_queries_via_get=True, subscription_protocols=()
+        )
         self._engine = engine
         self._settings = settings
 
@@ -83,17 +85,24 @@ class _GraphQLApp(GraphQL[Context, None]):
         try:
             return await super().execute_single(*args, **kwargs)
         except HTTPException as exc:
+            # strawberry answers 400; the GraphQL-over-HTTP spec wants 405 for a GET mutation.
             if isinstance(exc.__cause__, InvalidOperationTypeError):
-                raise HTTPException(405, "GET runs queries only; send mutations with POST") from exc
+                raise _MethodNotAllowed(
+                    "GET runs queries only; send mutations with POST", allow="POST"
+                ) from exc
             raise
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
         # A last guard: errors raised outside the schema's operation hooks get codes too.
         if result.errors:
             result.errors = [present_error(error) for error in result.errors]
         return process_result(result)
 
-    def _handle_errors(self, errors: list[GraphQLError], response_data: GraphQLHTTPResponse) -> None:
+    def _handle_errors(
+        self, errors: list[GraphQLError], response_data: GraphQLHTTPResponse
+    ) -> None:
         pass
 
     def encode_json(self, data: object) -> bytes:
@@ -103,12 +112,18 @@ class _GraphQLApp(GraphQL[Context, None]):
         return orjson.loads(data)
 
 
+class _MethodNotAllowed(HTTPException):
+    def __init__(self, reason: str, *, allow: str) -> None:
+        super().__init__(405, reason)
+        self.allow = allow
+
+
 def _http_error(exc: HTTPException) -> Response:
     code = _HTTP_CODES.get(exc.status_code, ApiErrorCode.BAD_REQUEST)
     response = _json_error(exc.status_code, exc.reason, code)
     if exc.status_code == 405:
-        allowed = "POST" if "GET runs queries only" in exc.reason else "GET, POST"
-        response.headers["Allow"] = allowed
+        # strawberry's own 405 is for a method other than GET and POST.
+        response.headers["Allow"] = getattr(exc, "allow", "GET, POST")
     return response
 
 

@@ -81,7 +81,9 @@ class NodeQuery:
         return await _load(info.context.loaders, id)
 
     @strawberry.field(
-        description=f"The objects with these ids, in order, null where there is none (at most {MAX_NODES})."
+        description=(
+            f"The objects with these ids, in order, null where there is none (at most {MAX_NODES})."
+        )
     )
     async def nodes(self, info: GraphQLInfo, ids: list[strawberry.ID]) -> list[Node | None]:
         if len(ids) > MAX_NODES:

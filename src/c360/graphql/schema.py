@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -17,6 +16,7 @@ from strawberry.types import ExecutionContext
 from c360.graphql.customer_queries import CustomerQuery
 from c360.graphql.errors import ErrorPolicy
 from c360.graphql.node import NODE_TYPES, NodeQuery
+from graphql import GraphQLError
 
 __all__ = ["schema"]
 

@@ -23,6 +23,7 @@ from c360.graphql.context import GraphQLInfo
 from c360.graphql.enums import CustomerFlag
 from c360.graphql.loaders import Loaders
 from c360.graphql.loyalty import LoyaltyTier, tier_of
+from c360.interactions.repository import InteractionStats
 
 __all__ = ["CustomerSummary"]
 
@@ -48,7 +49,9 @@ class CustomerSummary:
         return _money(digest.total_deposits(await self._holdings(info.context.loaders)))
 
     @strawberry.field(
-        description="Owed on held lending and card holdings and overdrawn accounts, as positive amounts."
+        description=(
+            "Owed on held lending and card holdings and overdrawn accounts, as positive amounts."
+        )
     )
     async def total_debt(self, info: GraphQLInfo) -> list[Money]:
         return _money(digest.total_debt(await self._holdings(info.context.loaders)))
@@ -58,7 +61,9 @@ class CustomerSummary:
         held = digest.held(await self._holdings(info.context.loaders))
         return ProductsHeld(count=len(held), codes=sorted({h.product_code for h in held}))
 
-    @strawberry.field(description="The tier of the customer's loyalty account (see Customer.loyalty).")
+    @strawberry.field(
+        description="The tier of the customer's loyalty account (see Customer.loyalty)."
+    )
     async def loyalty_tier(self, info: GraphQLInfo) -> LoyaltyTier | None:
         account = await self._loyalty_account(info.context.loaders)
         return None if account is None else tier_of(account)
@@ -114,7 +119,7 @@ class CustomerSummary:
     async def _tickets(self, loaders: Loaders) -> list[Row[Any]]:
         return await loaders.support_tickets_by_customer_id.load((self._customer.id, None))
 
-    async def _interaction_stats(self, loaders: Loaders) -> Any:
+    async def _interaction_stats(self, loaders: Loaders) -> InteractionStats:
         return await loaders.interaction_stats_by_customer_id.load((self._customer.id, None))
 
     async def _loyalty_account(self, loaders: Loaders) -> Row[Any] | None:
