@@ -19,7 +19,7 @@ consent: Table = Consent.__table__  # type: ignore[assignment]
 partner: Table = Partner.__table__  # type: ignore[assignment]
 
 
-def _consents_with_partner() -> Select[Any]:
+def _consents_with_partner() -> Select[*tuple[Any, ...]]:
     return select(
         consent, partner.c.code.label("partner_code"), partner.c.name.label("partner_name")
     ).outerjoin(partner, partner.c.id == consent.c.partner_id)

@@ -125,7 +125,8 @@ def active_warranties(policies: Iterable[Row[Any]], *, today: dt.date) -> list[R
 def primary_loyalty_account(accounts: list[Row[Any]]) -> Row[Any] | None:
     """The account a teller means by "the customer's loyalty": the first active, else the first."""
     active = [a for a in accounts if a.status is LoyaltyAccountStatus.ACTIVE]
-    return (active or accounts or [None])[0]
+    candidates = active or accounts
+    return candidates[0] if candidates else None
 
 
 def customer_flags(facts: CustomerFacts, *, now: dt.datetime) -> list[CustomerFlag]:

@@ -141,7 +141,9 @@ async def count_customers(conn: AsyncConnection, *, filter: CustomerFilter) -> i
     return int((await conn.execute(stmt)).scalar_one())
 
 
-def _after(column: Any, direction: SortDirection, after: ListPosition) -> ColumnElement[bool]:
+def _after(
+    column: ColumnElement[Any], direction: SortDirection, after: ListPosition
+) -> ColumnElement[bool]:
     ascending = direction is SortDirection.ASC
     if column is customer.c.id:
         return customer.c.id > after.id if ascending else customer.c.id < after.id

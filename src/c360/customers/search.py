@@ -129,13 +129,13 @@ def _fixed_score(rank: int, kind: MatchKind) -> ColumnElement[int]:
     return literal_column(str(_score(rank, kind)), Integer)
 
 
-def _match(customer_id: ColumnElement[int], score: ColumnElement[int]) -> Select[Any]:
+def _match(customer_id: ColumnElement[int], score: ColumnElement[int]) -> Select[int, int]:
     """One lookup's (customer_id, score) rows; the WHERE clause is the caller's."""
     return select(customer_id.label("customer_id"), score.label("score"))
 
 
-def _lookups(plan: SearchPlan) -> list[Select[Any]]:
-    lookups: list[Select[Any]] = []
+def _lookups(plan: SearchPlan) -> list[Select[int, int]]:
+    lookups: list[Select[int, int]] = []
     if plan.email is not None:
         lookups.append(
             _match(contact_point.c.customer_id, _fixed_score(0, MatchKind.EMAIL)).where(
@@ -171,7 +171,7 @@ def _lookups(plan: SearchPlan) -> list[Select[Any]]:
     return lookups
 
 
-def _name_lookup(name: str) -> Select[Any]:
+def _name_lookup(name: str) -> Select[int, int]:
     how_close = case(
         (customer.c.search_name == name, _fixed_score(0, MatchKind.NAME)),
         (customer.c.search_name.startswith(name, autoescape=True), _fixed_score(1, MatchKind.NAME)),

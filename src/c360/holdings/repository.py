@@ -28,7 +28,7 @@ HELD_STATUSES: frozenset[HoldingStatus] = frozenset(
 PRODUCT_COLUMNS = ("code", "name", "category", "description", "currency", "is_active")
 
 
-def _holdings_with_product() -> Select[Any]:
+def _holdings_with_product() -> Select[*tuple[Any, ...]]:
     product_columns = [product.c[name].label(f"product_{name}") for name in PRODUCT_COLUMNS]
     return select(holding, *product_columns).join(product, product.c.id == holding.c.product_id)
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Row, Table, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -27,7 +28,8 @@ OPEN_TICKET_STATUSES: frozenset[TicketStatus] = frozenset({TicketStatus.OPEN, Ti
 InteractionPosition = tuple[dt.datetime, int]
 
 
-class InteractionStats(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class InteractionStats:
     count: int
     last_at: dt.datetime | None
 
@@ -76,7 +78,10 @@ async def interaction_stats_by_customer_ids(
         stmt = stmt.where(interaction.c.channel == channel)
     stmt = stmt.group_by(interaction.c.customer_id)
     rows = (await conn.execute(stmt)).all()
-    return {customer_id: InteractionStats(count, last_at) for customer_id, count, last_at in rows}
+    return {
+        customer_id: InteractionStats(count=count, last_at=last_at)
+        for customer_id, count, last_at in rows
+    }
 
 
 async def interactions_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> Sequence[Row[Any]]:

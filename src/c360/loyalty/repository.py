@@ -27,7 +27,7 @@ entry: Table = LoyaltyLedgerEntry.__table__  # type: ignore[assignment]
 LedgerPosition = tuple[dt.datetime, int]
 
 
-def _accounts_with_program_and_tier() -> Select[Any]:
+def _accounts_with_program_and_tier() -> Select[*tuple[Any, ...]]:
     top_tier = tier.alias("top_tier")
     top_rank = (
         select(func.max(top_tier.c.rank))

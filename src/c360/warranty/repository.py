@@ -20,12 +20,12 @@ policy: Table = WarrantyPolicy.__table__  # type: ignore[assignment]
 claim: Table = WarrantyClaim.__table__  # type: ignore[assignment]
 
 
-def _policies_with_product() -> Select[Any]:
+def _policies_with_product() -> Select[*tuple[Any, ...]]:
     product_columns = [product.c[name].label(f"product_{name}") for name in PRODUCT_COLUMNS]
     return select(policy, *product_columns).outerjoin(product, product.c.id == policy.c.product_id)
 
 
-def _claims_with_currency() -> Select[Any]:
+def _claims_with_currency() -> Select[*tuple[Any, ...]]:
     return select(claim, policy.c.currency).join(policy, policy.c.id == claim.c.policy_id)
 
 

@@ -47,7 +47,7 @@ def group_by_parent(
 class ByIdLoader(DbLoader[int, Row[Any] | None]):
     """A to-one relation by primary key."""
 
-    fetch: ClassVar[Fetch]
+    fetch: Fetch  # a repository function, set by each subclass as a staticmethod
 
     async def batch_load_fn(self, ids: list[int]) -> list[Row[Any] | None]:
         async with self.db.connect() as conn:
@@ -59,7 +59,7 @@ class ByIdLoader(DbLoader[int, Row[Any] | None]):
 class ByParentIdLoader(DbLoader[int, list[Row[Any]]]):
     """A to-many relation by the parent's id."""
 
-    fetch: ClassVar[Fetch]
+    fetch: Fetch  # a repository function, set by each subclass as a staticmethod
     parent_key: ClassVar[str] = "customer_id"
 
     async def batch_load_fn(self, parent_ids: list[int]) -> list[list[Row[Any]]]:
