@@ -1,0 +1,1 @@
+"""Next-best-product recommendations: features, propensity model, eligibility, arbitration."""
