@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from c360 import migrations
+from c360.recommend.cli import recommend_app
 from c360.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database migrations (Alembic, kept in db/migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(recommend_app, name="recommend")
 
 console = Console(stderr=True)
 
