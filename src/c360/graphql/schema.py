@@ -1,4 +1,4 @@
-"""The GraphQL schema: every domain's ``Query`` merged into one.
+"""The GraphQL schema: every domain's ``Query`` and ``Mutation`` merged into one.
 
 ``schema.as_str()`` is committed as ``schema/c360.graphql``; a test fails when the two
 differ, so every change to the API shows up in review as an SDL diff.
@@ -15,6 +15,7 @@ from strawberry.types import ExecutionContext
 
 from c360.graphql.customer_queries import CustomerQuery
 from c360.graphql.errors import ErrorPolicy
+from c360.graphql.loyalty_mutations import LoyaltyMutation
 from c360.graphql.node import NODE_TYPES, NodeQuery
 from graphql import GraphQLError
 
@@ -24,6 +25,7 @@ __all__ = ["schema"]
 _DOCUMENT_CACHE_SIZE = 512
 
 Query = merge_types("Query", (CustomerQuery, NodeQuery))
+Mutation = merge_types("Mutation", (LoyaltyMutation,))
 
 
 class _Schema(strawberry.Schema):
@@ -43,4 +45,6 @@ def _extensions() -> list[Any]:
     ]
 
 
-schema: strawberry.Schema = _Schema(query=Query, types=NODE_TYPES, extensions=_extensions())
+schema: strawberry.Schema = _Schema(
+    query=Query, mutation=Mutation, types=NODE_TYPES, extensions=_extensions()
+)
