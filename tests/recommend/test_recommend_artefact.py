@@ -59,3 +59,4 @@ def test_the_model_directory_comes_from_the_environment(
     monkeypatch.setenv("C360_MODEL_DIR", str(tmp_path / "elsewhere"))  # type: ignore[attr-defined]
     assert ArtefactStore().directory == tmp_path / "elsewhere"
     assert ArtefactStore().versions() == []
+    assert Recommender.from_model_dir().latest.store.directory == tmp_path / "elsewhere"

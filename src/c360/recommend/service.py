@@ -13,13 +13,14 @@ import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from c360.models import Consent, Product
-from c360.recommend.artefact import LatestModel
+from c360.recommend.artefact import ArtefactStore, LatestModel
 from c360.recommend.eligibility import EligibilityRules, load_rules
 from c360.recommend.features import NO_ENQUIRY, Snapshot, read_snapshot
 from c360.recommend.model import PropensityModel
@@ -266,6 +267,13 @@ class Recommender:
 
     def __init__(self, latest: LatestModel) -> None:
         self.latest = latest
+
+    @classmethod
+    def from_model_dir(
+        cls, directory: Path | None = None, *, check_seconds: float = 5.0
+    ) -> Recommender:
+        """Serve the newest artefact under ``directory`` (default ``$C360_MODEL_DIR``, ./models)."""
+        return cls(LatestModel(ArtefactStore(directory), check_seconds=check_seconds))
 
     async def recommend(
         self,
