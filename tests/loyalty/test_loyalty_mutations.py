@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -322,6 +324,34 @@ async def test_a_customer_without_an_account(api: Api, members: Members) -> None
     )
 
 
+async def test_a_member_of_two_programs_names_the_program(api: Api, members: Members) -> None:
+    member = await members.new(((100, 10),))
+    miles = members.rows.program("MILES")
+    members.rows.loyalty_account(
+        member.customer_id, miles, members.rows.tier(miles, "BASIC", 0, threshold_points=0)
+    )
+    await members.rows.insert(api.engine)
+    unnamed = await call(api, EARN, **points_input(member, 10, "k"))
+    assert (unnamed["code"], unnamed["field"]) == ("INVALID_INPUT", ["input", "programCode"])
+    named = await call(api, EARN, **points_input(member, 10, "k", programCode="MILES"))
+    assert named["account"] == {
+        "pointsBalance": 10,
+        "lifetimePoints": 10,
+        "tier": {"code": "BASIC"},
+    }
+    # A reversal finds the account through its entry.
+    result = await call(
+        api,
+        REVERSE,
+        customerId=member.gid,
+        entryId=named["entry"]["id"],
+        reason="refund",
+        idempotencyKey="rev",
+    )
+    assert result["account"]["pointsBalance"] == 0
+    assert await assert_ledger_exact(api.engine, member.account_id) == 100
+
+
 async def test_a_closed_account_takes_no_points(api: Api, members: Members) -> None:
     member = await members.new(((100, 10),), status="closed")
     result = await call(api, EARN, **points_input(member, 10, "k"))
@@ -370,3 +400,17 @@ async def test_wrong_types_fail_validation(api: Api, members: Members, points: A
 async def test_a_mutation_over_get_is_refused(api: Api) -> None:
     response = await api.client.get("/graphql", params={"query": EARN})
     assert response.status_code == 405
+
+
+async def test_100_concurrent_redemptions_over_http_never_overdraw(
+    api: Api, members: Members
+) -> None:
+    member = await members.new(((300, 20), (200, 10)))
+    results = await asyncio.gather(
+        *(call(api, REDEEM, **points_input(member, 7, f"c-{n}")) for n in range(100))
+    )
+    outcomes = Counter(result.get("code", "OK") for result in results)
+    assert outcomes == Counter({"OK": 71, "INSUFFICIENT_POINTS": 29})
+    balances = sorted(r["account"]["pointsBalance"] for r in results if "account" in r)
+    assert balances == list(range(3, 500, 7))  # each success saw its own step down
+    assert await assert_ledger_exact(api.engine, member.account_id) == 3

@@ -393,6 +393,16 @@ async def _find_account(conn: AsyncConnection, request: _Request, *, lock: bool)
             + (" in that program" if request.program_code else ""),
             field="program_code" if request.program_code else "customer_id",
         )
+    if len(ids) > 1 and request.reverses_entry_id is not None:
+        # A reversal names its entry, and the entry names the account.
+        owner = await conn.scalar(
+            select(entry.c.account_id).where(entry.c.id == request.reverses_entry_id)
+        )
+        if owner not in ids:
+            raise LoyaltyError(
+                Code.ENTRY_NOT_FOUND, "no such entry on this customer's account", field="entry_id"
+            )
+        ids = [owner]
     if len(ids) > 1:
         raise LoyaltyError(
             Code.INVALID_INPUT,
