@@ -40,7 +40,9 @@ strawberry.enum(
 @strawberry.type(description="The entry booked, or on a retry with the same key the original.")
 class PointsEntrySuccess:
     entry: LedgerEntry
-    account: LoyaltyAccount = strawberry.field(description="The account after the operation.")
+    account: LoyaltyAccount = strawberry.field(
+        description="The account as it is now (on a replay, with anything booked since)."
+    )
     replayed: bool = strawberry.field(
         description="True when the idempotency key was used before: nothing new was booked."
     )

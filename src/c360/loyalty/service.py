@@ -143,7 +143,7 @@ async def earn_points(
         return entry_id
 
     request = _Request(customer_id, program_code, idempotency_key, LedgerEntryKind.EARN, points)
-    return await _write(engine, request, book, now=now)
+    return await _write(engine, request, book)
 
 
 async def redeem_points(
@@ -178,7 +178,7 @@ async def redeem_points(
         return entry_id
 
     request = _Request(customer_id, program_code, idempotency_key, LedgerEntryKind.REDEEM, -points)
-    return await _write(engine, request, book, now=now)
+    return await _write(engine, request, book)
 
 
 async def adjust_points(
@@ -220,7 +220,7 @@ async def adjust_points(
         return entry_id
 
     request = _Request(customer_id, program_code, idempotency_key, LedgerEntryKind.ADJUST, points)
-    return await _write(engine, request, book, now=now)
+    return await _write(engine, request, book)
 
 
 async def reverse_entry(
@@ -270,7 +270,7 @@ async def reverse_entry(
         return new_id
 
     request = _Request(customer_id, None, idempotency_key, LedgerEntryKind.REVERSAL, None, entry_id)
-    return await _write(engine, request, book, now=now)
+    return await _write(engine, request, book)
 
 
 async def expire_points(engine: AsyncEngine, *, now: dt.datetime) -> ExpiryReport:
@@ -347,9 +347,7 @@ async def _write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnecti
         await conn.exec_driver_sql("COMMIT")
 
 
-async def _write(
-    engine: AsyncEngine, request: _Request, book: _Booking, *, now: dt.datetime
-) -> PointsResult:
+async def _write(engine: AsyncEngine, request: _Request, book: _Booking) -> PointsResult:
     try:
         async with _write_transaction(engine) as conn:
             acc = await _lock_account(conn, request)
