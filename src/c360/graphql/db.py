@@ -28,6 +28,12 @@ class RequestDatabase:
         self._connection: AsyncConnection | None = None
         self._lock = asyncio.Lock()
 
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine itself, for writes: each mutation runs its own transaction on it,
+        apart from the request's read-only snapshot connection."""
+        return self._engine
+
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
         """The request's connection, for the caller's exclusive use until the block ends."""

@@ -185,7 +185,7 @@ class LoyaltyMutation:
 
 async def _respond(info: GraphQLInfo, run: _Run) -> PointsEntrySuccess | PointsEntryError:
     # The request's own connection is a read-only snapshot; writes take one of their own.
-    engine: AsyncEngine = info.context.db._engine  # noqa: SLF001
+    engine: AsyncEngine = info.context.db.engine
     try:
         result = await run(engine)
     except LoyaltyError as error:
