@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import random
-import re
 import shutil
 import signal
 import socket
@@ -124,10 +123,16 @@ async def _sample(dsn: str, seed: int) -> dict[str, Any]:
 class Server:
     def __init__(self, name: str, workers: int, argv: list[str], env: dict[str, str], port: int):
         self.name, self.workers, self.port = name, workers, port
-        self.logfile = tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log", delete=False)
+        self.logfile = tempfile.NamedTemporaryFile(
+            prefix=f"bench-{name}-", suffix=".log", delete=False
+        )
         self.process = subprocess.Popen(
-            argv, env={**os.environ, **env}, stdout=self.logfile, stderr=subprocess.STDOUT,
-            cwd=ROOT, start_new_session=True,
+            argv,
+            env={**os.environ, **env},
+            stdout=self.logfile,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
         )
         self.ps = psutil.Process(self.process.pid)
 
@@ -150,7 +155,9 @@ class Server:
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)
-        raise RuntimeError(f"{self.name} not healthy; log: {Path(self.logfile.name).read_text()[-2000:]}")
+        raise RuntimeError(
+            f"{self.name} not healthy; log: {Path(self.logfile.name).read_text()[-2000:]}"
+        )
 
     def tree(self) -> list[psutil.Process]:
         try:
@@ -191,27 +198,53 @@ class Server:
 def start_c360(dsn: str, workers: int) -> Server:
     port = free_port()
     url = dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
-    s = Server("c360", workers, [str(VENV / "c360"), "serve", "--port", str(port), "--workers", str(workers)],
-               {"C360_DATABASE_URL": url}, port)
+    s = Server(
+        "c360",
+        workers,
+        [str(VENV / "c360"), "serve", "--port", str(port), "--workers", str(workers)],
+        {"C360_DATABASE_URL": url},
+        port,
+    )
     s.wait_healthy("/healthz")
     return s
 
 
 def start_postgraphile(dsn: str) -> Server:
     port = free_port()
-    s = Server("postgraphile", 1,
-               [str(NODE), str(POSTGRAPHILE), "-C", str(BENCH / "graphile.config.mjs")],
-               {"C360_BENCH_PG_URL": dsn, "PORT": str(port), "NODE_ENV": "production"}, port)
+    s = Server(
+        "postgraphile",
+        1,
+        [str(NODE), str(POSTGRAPHILE), "-C", str(BENCH / "graphile.config.mjs")],
+        {"C360_BENCH_PG_URL": dsn, "PORT": str(port), "NODE_ENV": "production"},
+        port,
+    )
     s.wait_healthy("/graphql")
     return s
 
 
 def start_floor(dsn: str, workers: int) -> Server:
     port = free_port()
-    s = Server("floor", workers,
-               [str(VENV / "uvicorn"), "--app-dir", str(BENCH), "floor_app:app", "--host", "127.0.0.1",
-                "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
-               {"C360_BENCH_PG_URL": dsn}, port)
+    s = Server(
+        "floor",
+        workers,
+        [
+            str(VENV / "uvicorn"),
+            "--app-dir",
+            str(BENCH),
+            "floor_app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        {"C360_BENCH_PG_URL": dsn},
+        port,
+    )
     s.wait_healthy("/healthz")
     return s
 
@@ -225,37 +258,57 @@ def doc(name: str) -> str:
 
 def c360_list_cursor(server: Server, pk: int) -> str:
     """A c360 list cursor positioned after customer ``pk`` (id order), from a real one."""
-    r = httpx.post(server.base + "/graphql", json={"query": "{customers(first:1){edges{cursor node{id}}}}"}).json()
+    r = httpx.post(
+        server.base + "/graphql", json={"query": "{customers(first:1){edges{cursor node{id}}}}"}
+    ).json()
     edge = r["data"]["customers"]["edges"][0]
     first = pk_of(edge["node"]["id"])
     raw = json.loads(base64.urlsafe_b64decode(edge["cursor"] + "=" * (-len(edge["cursor"]) % 4)))
     raw = [pk if v == first else v for v in raw]
-    return base64.urlsafe_b64encode(json.dumps(raw, separators=(",", ":")).encode()).rstrip(b"=").decode()
+    return (
+        base64.urlsafe_b64encode(json.dumps(raw, separators=(",", ":")).encode())
+        .rstrip(b"=")
+        .decode()
+    )
 
 
 def postgraphile_cursor_tag(server: Server) -> str:
-    r = httpx.post(server.base + "/graphql",
-                   json={"query": "{allCustomers(first:1,orderBy:PRIMARY_KEY_ASC){pageInfo{endCursor}}}"}).json()
+    r = httpx.post(
+        server.base + "/graphql",
+        json={"query": "{allCustomers(first:1,orderBy:PRIMARY_KEY_ASC){pageInfo{endCursor}}}"},
+    ).json()
     return json.loads(base64.b64decode(r["data"]["allCustomers"]["pageInfo"]["endCursor"]))[0]
 
 
-def bodies(server: str, query: str, sample: dict[str, Any], c360_cursor: Any, pg_tag: str) -> list[dict[str, Any]]:
+def bodies(
+    server: str, query: str, sample: dict[str, Any], c360_cursor: Any, pg_tag: str
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if query == "teller":
         for pk in sample["teller"]:
             if server == "c360":
-                out.append({"query": doc("teller.c360.graphql"), "variables": {"id": global_id(pk)}})
+                out.append(
+                    {"query": doc("teller.c360.graphql"), "variables": {"id": global_id(pk)}}
+                )
             elif server == "postgraphile":
-                out.append({"query": doc("teller.postgraphile.graphql"), "variables": {"rowId": str(pk)}})
+                out.append(
+                    {"query": doc("teller.postgraphile.graphql"), "variables": {"rowId": str(pk)}}
+                )
             else:
                 out.append({"rowId": pk})
     elif query == "weblist":
         for pk in sample["weblist"]:
             if server == "c360":
-                out.append({"query": doc("weblist.c360.graphql"), "variables": {"after": c360_cursor(pk)}})
+                out.append(
+                    {"query": doc("weblist.c360.graphql"), "variables": {"after": c360_cursor(pk)}}
+                )
             elif server == "postgraphile":
-                out.append({"query": doc("weblist.postgraphile.graphql"),
-                            "variables": {"after": b64json([pg_tag, str(pk)])}})
+                out.append(
+                    {
+                        "query": doc("weblist.postgraphile.graphql"),
+                        "variables": {"after": b64json([pg_tag, str(pk)])},
+                    }
+                )
             else:
                 out.append({"afterId": pk})
     elif query == "phone":
@@ -263,7 +316,12 @@ def bodies(server: str, query: str, sample: dict[str, Any], c360_cursor: Any, pg
             if server == "c360":
                 out.append({"query": doc("phone.c360.graphql"), "variables": {"q": row["value"]}})
             else:
-                out.append({"query": doc("phone.postgraphile.graphql"), "variables": {"key": row["search_key"]}})
+                out.append(
+                    {
+                        "query": doc("phone.postgraphile.graphql"),
+                        "variables": {"key": row["search_key"]},
+                    }
+                )
     return out
 
 
@@ -301,21 +359,64 @@ def norm_teller_c360(c: dict[str, Any] | None) -> Any:
     if c is None:
         return None
     return {
-        "id": pk_of(c["id"]), "name": c["displayName"], "status": low(c["status"]), "segment": low(c["segment"]),
-        "since": c["customerSince"], "birth": c["birthDate"],
-        "contacts": srt((low(p["kind"]), p["value"], p["isPrimary"], ts(p["validTo"])) for p in c["contactPoints"]),
-        "holdings": srt((h["accountRefMasked"], low(h["role"]), low(h["status"]), h["openedDate"],
-                            money(h["balance"] and h["balance"]["amount"]), h["product"]["code"]) for h in c["holdings"]),
-        "loyalty": srt((a["memberNumber"], low(a["status"]), a["pointsBalance"], a["lifetimePoints"], a["tier"]["code"],
-                           a["program"]["code"]) for a in c["loyaltyAccounts"]),
-        "warranties": srt((w["serialNumber"], low(w["status"]), w["coverageEndDate"],
-                              tuple(srt((low(x["status"]), ts(x["reportedAt"])) for x in w["claims"])))
-                             for w in c["warranties"]),
-        "interactions": srt((low(i["node"]["channel"]), i["node"]["topic"], ts(i["node"]["occurredAt"]))
-                               for i in c["interactions"]["edges"]),
-        "tickets": srt((t["subject"], low(t["status"]), low(t["priority"]), ts(t["openedAt"])) for t in c["tickets"]),
-        "consents": srt((low(k["purpose"]), k["granted"], ts(k["capturedAt"]), k["partner"] and k["partner"]["code"])
-                           for k in c["consentHistory"]),
+        "id": pk_of(c["id"]),
+        "name": c["displayName"],
+        "status": low(c["status"]),
+        "segment": low(c["segment"]),
+        "since": c["customerSince"],
+        "birth": c["birthDate"],
+        "contacts": srt(
+            (low(p["kind"]), p["value"], p["isPrimary"], ts(p["validTo"]))
+            for p in c["contactPoints"]
+        ),
+        "holdings": srt(
+            (
+                h["accountRefMasked"],
+                low(h["role"]),
+                low(h["status"]),
+                h["openedDate"],
+                money(h["balance"] and h["balance"]["amount"]),
+                h["product"]["code"],
+            )
+            for h in c["holdings"]
+        ),
+        "loyalty": srt(
+            (
+                a["memberNumber"],
+                low(a["status"]),
+                a["pointsBalance"],
+                a["lifetimePoints"],
+                a["tier"]["code"],
+                a["program"]["code"],
+            )
+            for a in c["loyaltyAccounts"]
+        ),
+        "warranties": srt(
+            (
+                w["serialNumber"],
+                low(w["status"]),
+                w["coverageEndDate"],
+                tuple(srt((low(x["status"]), ts(x["reportedAt"])) for x in w["claims"])),
+            )
+            for w in c["warranties"]
+        ),
+        "interactions": srt(
+            (low(i["node"]["channel"]), i["node"]["topic"], ts(i["node"]["occurredAt"]))
+            for i in c["interactions"]["edges"]
+        ),
+        "tickets": srt(
+            (t["subject"], low(t["status"]), low(t["priority"]), ts(t["openedAt"]))
+            for t in c["tickets"]
+        ),
+        "consents": srt(
+            (
+                low(k["purpose"]),
+                k["granted"],
+                ts(k["capturedAt"]),
+                k["partner"] and k["partner"]["code"],
+            )
+            for k in c["consentHistory"]
+        ),
         "attachments": srt((f["fileName"], int(f["sizeBytes"])) for f in c["attachments"]),
     }
 
@@ -324,27 +425,72 @@ def norm_teller_pg(c: dict[str, Any] | None) -> Any:
     if c is None:
         return None
     return {
-        "id": int(c["rowId"]), "name": c["displayName"], "status": low(c["status"]), "segment": low(c["segment"]),
-        "since": c["customerSinceDate"], "birth": c["birthDate"],
-        "contacts": srt((low(p["kind"]), p["value"], p["isPrimary"], ts(p["validTo"]))
-                           for p in nodes(c["contactPointsByCustomerId"])),
-        "holdings": srt((h["accountRefMasked"], low(h["role"]), low(h["status"]), h["openedDate"], money(h["balance"]),
-                            h["productByProductId"]["code"]) for h in nodes(c["holdingsByCustomerId"])),
-        "loyalty": srt((a["memberNumber"], low(a["status"]), a["pointsBalance"], a["lifetimePoints"],
-                           a["loyaltyTierByTierId"]["code"], a["loyaltyProgramByProgramId"]["code"])
-                          for a in nodes(c["loyaltyAccountsByCustomerId"])),
-        "warranties": srt((w["serialNumber"], low(w["status"]), w["coverageEndDate"],
-                              tuple(srt((low(x["status"]), ts(x["reportedAt"]))
-                                           for x in nodes(w["warrantyClaimsByPolicyId"]))))
-                             for w in nodes(c["warrantyPoliciesByCustomerId"])),
-        "interactions": srt((low(i["channel"]), i["topic"], ts(i["occurredAt"]))
-                               for i in nodes(c["interactionsByCustomerId"])),
-        "tickets": srt((t["subject"], low(t["status"]), low(t["priority"]), ts(t["openedAt"]))
-                          for t in nodes(c["supportTicketsByCustomerId"])),
-        "consents": srt((low(k["purpose"]), k["granted"], ts(k["capturedAt"]),
-                            k["partnerByPartnerId"] and k["partnerByPartnerId"]["code"])
-                           for k in nodes(c["consentsByCustomerId"])),
-        "attachments": srt((f["fileName"], int(f["sizeBytes"])) for f in nodes(c["attachmentsByCustomerId"])),
+        "id": int(c["rowId"]),
+        "name": c["displayName"],
+        "status": low(c["status"]),
+        "segment": low(c["segment"]),
+        "since": c["customerSinceDate"],
+        "birth": c["birthDate"],
+        "contacts": srt(
+            (low(p["kind"]), p["value"], p["isPrimary"], ts(p["validTo"]))
+            for p in nodes(c["contactPointsByCustomerId"])
+        ),
+        "holdings": srt(
+            (
+                h["accountRefMasked"],
+                low(h["role"]),
+                low(h["status"]),
+                h["openedDate"],
+                money(h["balance"]),
+                h["productByProductId"]["code"],
+            )
+            for h in nodes(c["holdingsByCustomerId"])
+        ),
+        "loyalty": srt(
+            (
+                a["memberNumber"],
+                low(a["status"]),
+                a["pointsBalance"],
+                a["lifetimePoints"],
+                a["loyaltyTierByTierId"]["code"],
+                a["loyaltyProgramByProgramId"]["code"],
+            )
+            for a in nodes(c["loyaltyAccountsByCustomerId"])
+        ),
+        "warranties": srt(
+            (
+                w["serialNumber"],
+                low(w["status"]),
+                w["coverageEndDate"],
+                tuple(
+                    srt(
+                        (low(x["status"]), ts(x["reportedAt"]))
+                        for x in nodes(w["warrantyClaimsByPolicyId"])
+                    )
+                ),
+            )
+            for w in nodes(c["warrantyPoliciesByCustomerId"])
+        ),
+        "interactions": srt(
+            (low(i["channel"]), i["topic"], ts(i["occurredAt"]))
+            for i in nodes(c["interactionsByCustomerId"])
+        ),
+        "tickets": srt(
+            (t["subject"], low(t["status"]), low(t["priority"]), ts(t["openedAt"]))
+            for t in nodes(c["supportTicketsByCustomerId"])
+        ),
+        "consents": srt(
+            (
+                low(k["purpose"]),
+                k["granted"],
+                ts(k["capturedAt"]),
+                k["partnerByPartnerId"] and k["partnerByPartnerId"]["code"],
+            )
+            for k in nodes(c["consentsByCustomerId"])
+        ),
+        "attachments": srt(
+            (f["fileName"], int(f["sizeBytes"])) for f in nodes(c["attachmentsByCustomerId"])
+        ),
     }
 
 
@@ -353,11 +499,30 @@ def norm_weblist_c360(data: dict[str, Any]) -> Any:
     for e in data["customers"]["edges"]:
         c = e["node"]
         loyalty = c["loyalty"]
-        out.append((pk_of(c["id"]), c["displayName"], low(c["segment"]), low(c["status"]),
-                    tuple(srt((h["accountRefMasked"], low(h["status"]), money(h["balance"] and h["balance"]["amount"]),
-                                  h["product"]["code"]) for h in c["holdings"])),
-                    loyalty and (loyalty["memberNumber"], loyalty["pointsBalance"], loyalty["tier"]["code"]),
-                    tuple(srt((t["subject"], low(t["priority"]), ts(t["openedAt"])) for t in c["tickets"]))))
+        out.append(
+            (
+                pk_of(c["id"]),
+                c["displayName"],
+                low(c["segment"]),
+                low(c["status"]),
+                tuple(
+                    srt(
+                        (
+                            h["accountRefMasked"],
+                            low(h["status"]),
+                            money(h["balance"] and h["balance"]["amount"]),
+                            h["product"]["code"],
+                        )
+                        for h in c["holdings"]
+                    )
+                ),
+                loyalty
+                and (loyalty["memberNumber"], loyalty["pointsBalance"], loyalty["tier"]["code"]),
+                tuple(
+                    srt((t["subject"], low(t["priority"]), ts(t["openedAt"])) for t in c["tickets"])
+                ),
+            )
+        )
     return out
 
 
@@ -365,12 +530,37 @@ def norm_weblist_pg(data: dict[str, Any]) -> Any:
     out = []
     for c in data["allCustomers"]["nodes"]:
         loyalty = first_loyalty(nodes(c["loyaltyAccountsByCustomerId"]))
-        out.append((int(c["rowId"]), c["displayName"], low(c["segment"]), low(c["status"]),
-                    tuple(srt((h["accountRefMasked"], low(h["status"]), money(h["balance"]),
-                                  h["productByProductId"]["code"]) for h in nodes(c["holdingsByCustomerId"]))),
-                    loyalty and (loyalty["memberNumber"], loyalty["pointsBalance"], loyalty["loyaltyTierByTierId"]["code"]),
-                    tuple(srt((t["subject"], low(t["priority"]), ts(t["openedAt"]))
-                                 for t in nodes(c["supportTicketsByCustomerId"])))))
+        out.append(
+            (
+                int(c["rowId"]),
+                c["displayName"],
+                low(c["segment"]),
+                low(c["status"]),
+                tuple(
+                    srt(
+                        (
+                            h["accountRefMasked"],
+                            low(h["status"]),
+                            money(h["balance"]),
+                            h["productByProductId"]["code"],
+                        )
+                        for h in nodes(c["holdingsByCustomerId"])
+                    )
+                ),
+                loyalty
+                and (
+                    loyalty["memberNumber"],
+                    loyalty["pointsBalance"],
+                    loyalty["loyaltyTierByTierId"]["code"],
+                ),
+                tuple(
+                    srt(
+                        (t["subject"], low(t["priority"]), ts(t["openedAt"]))
+                        for t in nodes(c["supportTicketsByCustomerId"])
+                    )
+                ),
+            )
+        )
     return out
 
 
@@ -383,7 +573,9 @@ def post(server: Server, path: str, body: dict[str, Any]) -> dict[str, Any]:
     return answer["data"]
 
 
-def check_equivalence(c360: Server, pg: Server, floor: Server, all_bodies: dict[tuple[str, str], list[Any]]) -> dict[str, Any]:
+def check_equivalence(
+    c360: Server, pg: Server, floor: Server, all_bodies: dict[tuple[str, str], list[Any]]
+) -> dict[str, Any]:
     report: dict[str, Any] = {}
     for query in ("teller", "weblist", "phone"):
         same = differ = 0
@@ -397,24 +589,39 @@ def check_equivalence(c360: Server, pg: Server, floor: Server, all_bodies: dict[
             elif query == "weblist":
                 na, nb = norm_weblist_c360(a), norm_weblist_pg(b)
             else:
-                na = sorted(pk_of(e["node"]["id"]) for e in a["searchCustomers"]["edges"]
-                            if e["matchedOn"] == "PHONE")
-                nb = sorted(int(n["customerByCustomerId"]["rowId"]) for n in b["allContactPoints"]["nodes"])
+                na = sorted(
+                    pk_of(e["node"]["id"])
+                    for e in a["searchCustomers"]["edges"]
+                    if e["matchedOn"] == "PHONE"
+                )
+                nb = sorted(
+                    int(n["customerByCustomerId"]["rowId"]) for n in b["allContactPoints"]["nodes"]
+                )
             if na == nb:
                 same += 1
             else:
                 differ += 1
                 if len(notes) < 3:
-                    keys = [k for k in na if na[k] != nb[k]] if isinstance(na, dict) and isinstance(nb, dict) else []
+                    keys = (
+                        [k for k in na if na[k] != nb[k]]
+                        if isinstance(na, dict) and isinstance(nb, dict)
+                        else []
+                    )
                     notes.append(f"sample {i}: differs in {keys or 'the list'}")
             if query in ("teller", "weblist"):
                 f = post(floor, f"/{query}", all_bodies[(query, "floor")][i])
-                nf = norm_teller_pg(f["customerByRowId"]) if query == "teller" else norm_weblist_pg(f)
+                nf = (
+                    norm_teller_pg(f["customerByRowId"])
+                    if query == "teller"
+                    else norm_weblist_pg(f)
+                )
                 if nf == nb:
                     floor_same += 1
                 else:
                     floor_differ += 1
-        entry: dict[str, Any] = {"c360_vs_postgraphile": {"same": same, "differ": differ, "notes": notes}}
+        entry: dict[str, Any] = {
+            "c360_vs_postgraphile": {"same": same, "differ": differ, "notes": notes}
+        }
         if query in ("teller", "weblist"):
             entry["floor_vs_postgraphile"] = {"same": floor_same, "differ": floor_differ}
         report[query] = entry
@@ -425,10 +632,28 @@ def check_equivalence(c360: Server, pg: Server, floor: Server, all_bodies: dict[
 # --- load -----------------------------------------------------------------
 
 
-def wrk(server: Server, path: str, body_file: Path, concurrency: int, seconds: int) -> dict[str, Any]:
+def wrk(
+    server: Server, path: str, body_file: Path, concurrency: int, seconds: int
+) -> dict[str, Any]:
     threads = min(concurrency, 2)
-    argv = ["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{seconds}s", "--timeout", "10s",
-            "--latency", "-s", str(LUA), server.base, "--", str(body_file), path]
+    argv = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(concurrency),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(LUA),
+        server.base,
+        "--",
+        str(body_file),
+        path,
+    ]
     peak = [server.rss()]
     stop = threading.Event()
 
@@ -446,7 +671,7 @@ def wrk(server: Server, path: str, body_file: Path, concurrency: int, seconds: i
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("WRKJSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk failed: {out.stdout}\n{out.stderr}")
-    w = json.loads(line[len("WRKJSON "):])
+    w = json.loads(line[len("WRKJSON ") :])
     return {
         "rps": round(w["requests"] / (w["duration_us"] / 1e6), 1),
         "p50_ms": round(w["p50_us"] / 1000, 2),
@@ -477,20 +702,31 @@ def db_cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(max(0.0, cpu - before.get(pid, 0.0)) for pid, cpu in after.items())
 
 
-def measure(server: Server, query: str, path: str, body_file: Path, runs: int, seconds: int) -> list[dict[str, Any]]:
+def measure(
+    server: Server, query: str, path: str, body_file: Path, runs: int, seconds: int
+) -> list[dict[str, Any]]:
     rows = []
     wrk(server, path, body_file, 8, 1)  # warm-up
     for concurrency in CONCURRENCY:
         samples = [wrk(server, path, body_file, concurrency, seconds) for _ in range(runs)]
         median = statistics.median_low(s["rps"] for s in samples)
         chosen = next(s for s in samples if s["rps"] == median)
-        row = {"query": query, "server": server.name, "workers": server.workers, "concurrency": concurrency,
-               **chosen, "runs": runs, "rps_runs": [s["rps"] for s in samples],
-               "p99_ms_median": statistics.median(s["p99_ms"] for s in samples),
-               "errors_total": sum(s["errors"] for s in samples)}
-        log(f"{server.name:>12} w{server.workers} {query:<8} c={concurrency:<3} {row['rps']:>8.1f} rps "
+        row = {
+            "query": query,
+            "server": server.name,
+            "workers": server.workers,
+            "concurrency": concurrency,
+            **chosen,
+            "runs": runs,
+            "rps_runs": [s["rps"] for s in samples],
+            "p99_ms_median": statistics.median(s["p99_ms"] for s in samples),
+            "errors_total": sum(s["errors"] for s in samples),
+        }
+        log(
+            f"{server.name:>12} w{server.workers} {query:<8} c={concurrency:<3} {row['rps']:>8.1f} rps "
             f"p50 {row['p50_ms']:>7.2f} p99 {row['p99_ms']:>7.2f} ms err {row['errors_total']} "
-            f"cpu {row['server_cpu_s']} s db {row['db_cpu_s']} s rss {row['peak_rss_mb']} MB")
+            f"cpu {row['server_cpu_s']} s db {row['db_cpu_s']} s rss {row['peak_rss_mb']} MB"
+        )
         rows.append(row)
     return rows
 
@@ -501,22 +737,37 @@ def measure(server: Server, query: str, path: str, body_file: Path, runs: int, s
 def machine(postgresql: str) -> dict[str, Any]:
     cpu = platform.processor() or ""
     try:
-        cpu = next(ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                   if ln.startswith("model name"))
+        cpu = next(
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     node = subprocess.run([str(NODE), "--version"], capture_output=True, text=True).stdout.strip()
     wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
     return {
-        "cpu": cpu, "cpu_count": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "platform": platform.platform(terse=True), "python": platform.python_version(), "node": node,
-        "postgresql": postgresql, "postgraphile": json.loads((BENCH / "node_modules/postgraphile/package.json")
-                                                             .read_text())["version"],
-        "wrk": (wrk_v.stdout + wrk_v.stderr).splitlines()[0].strip() if (wrk_v.stdout + wrk_v.stderr) else "wrk",
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "platform": platform.platform(terse=True),
+        "python": platform.python_version(),
+        "node": node,
+        "postgresql": postgresql,
+        "postgraphile": json.loads((BENCH / "node_modules/postgraphile/package.json").read_text())[
+            "version"
+        ],
+        "wrk": (wrk_v.stdout + wrk_v.stderr).splitlines()[0].split(" Copyright")[0].strip()
+        if (wrk_v.stdout + wrk_v.stderr)
+        else "wrk",
     }
 
 
-QUERY_TITLES = {"teller": "(a) teller summary", "weblist": "(b) web list of 50", "phone": "(c) search by phone"}
+QUERY_TITLES = {
+    "teller": "(a) teller summary",
+    "weblist": "(b) web list of 50",
+    "phone": "(c) search by phone",
+}
 
 
 def write_markdown(result: dict[str, Any], path: Path) -> None:
@@ -524,7 +775,15 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
     m = result["machine"]
 
     def find(query: str, server: str, workers: int, c: int) -> dict[str, Any] | None:
-        return next((r for r in rows if (r["query"], r["server"], r["workers"], r["concurrency"]) == (query, server, workers, c)), None)
+        return next(
+            (
+                r
+                for r in rows
+                if (r["query"], r["server"], r["workers"], r["concurrency"])
+                == (query, server, workers, c)
+            ),
+            None,
+        )
 
     lines = [
         "# c360 vs PostGraphile 5 vs the SQL floor",
@@ -543,9 +802,12 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
         "",
     ]
     for query in ("teller", "weblist", "phone"):
-        lines += [f"## {QUERY_TITLES[query]}", "",
-                  "| server | workers | c | rps | p50 ms | p99 ms | errors | server CPU s | db CPU s | RSS MB | c360/PG | c360/floor |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += [
+            f"## {QUERY_TITLES[query]}",
+            "",
+            "| server | workers | c | rps | p50 ms | p99 ms | errors | server CPU s | db CPU s | RSS MB | c360/PG | c360/floor |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
         for r in rows:
             if r["query"] != query:
                 continue
@@ -555,14 +817,22 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
                 fl = find(query, "floor", r["workers"], r["concurrency"])
                 vs_pg = f"{r['rps'] / pg['rps']:.2f}x" if pg and pg["rps"] else ""
                 vs_floor = f"{r['rps'] / fl['rps']:.2f}x" if fl and fl["rps"] else ""
-            lines.append(f"| {r['server']} | {r['workers']} | {r['concurrency']} | {r['rps']:.1f} | {r['p50_ms']:.2f} | "
-                         f"{r['p99_ms']:.2f} | {r['errors_total']} | {r['server_cpu_s']:.1f} | {r['db_cpu_s']:.1f} | "
-                         f"{r['peak_rss_mb']:.0f} | {vs_pg} | {vs_floor} |")
+            lines.append(
+                f"| {r['server']} | {r['workers']} | {r['concurrency']} | {r['rps']:.1f} | {r['p50_ms']:.2f} | "
+                f"{r['p99_ms']:.2f} | {r['errors_total']} | {r['server_cpu_s']:.1f} | {r['db_cpu_s']:.1f} | "
+                f"{r['peak_rss_mb']:.0f} | {vs_pg} | {vs_floor} |"
+            )
         lines.append("")
-    lines += ["## (d) partner-scoped query", "", "Not measured: c360 has no partner-scoped access yet.", "",
-              "## Targets (issue 6)", "",
-              "| query | cell | c360 rps | PG rps | ratio | target | p99 c360 / PG | target | met |",
-              "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    lines += [
+        "## (d) partner-scoped query",
+        "",
+        "Not measured: c360 has no partner-scoped access yet.",
+        "",
+        "## Targets (issue 6)",
+        "",
+        "| query | cell | c360 rps | PG rps | ratio | target | p99 c360 / PG | target | met |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for query, target in (("teller", 0.5), ("weblist", 0.3)):
         for workers, c in ((2, 32), (1, 8)):
             a, b = find(query, "c360", workers, c), find(query, "postgraphile", 1, c)
@@ -571,13 +841,17 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
             ratio = a["rps"] / b["rps"] if b["rps"] else 0.0
             p99 = a["p99_ms"] / b["p99_ms"] if b["p99_ms"] else 0.0
             met = "yes" if ratio >= target and p99 <= 2 else "no"
-            lines.append(f"| {QUERY_TITLES[query]} | {workers} workers, c={c} | {a['rps']:.1f} | {b['rps']:.1f} | "
-                         f"{ratio:.2f}x | ≥{target}x | {p99:.2f}x | ≤2x | {met} |")
+            lines.append(
+                f"| {QUERY_TITLES[query]} | {workers} workers, c={c} | {a['rps']:.1f} | {b['rps']:.1f} | "
+                f"{ratio:.2f}x | ≥{target}x | {p99:.2f}x | ≤2x | {met} |"
+            )
     lines += ["", "## Equivalence (on a sample, before the load)", ""]
     for query, entry in result["equivalence"].items():
         for pair, v in entry.items():
-            lines.append(f"- {QUERY_TITLES[query]}, {pair.replace('_', ' ')}: {v['same']} same, {v['differ']} differ"
-                         + (f" ({'; '.join(v['notes'])})" if v.get("notes") else ""))
+            lines.append(
+                f"- {QUERY_TITLES[query]}, {pair.replace('_', ' ')}: {v['same']} same, {v['differ']} differ"
+                + (f" ({'; '.join(v['notes'])})" if v.get("notes") else "")
+            )
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -587,7 +861,11 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
 def ensure_tools() -> None:
     if not NODE.exists() or not POSTGRAPHILE.exists():
         log("installing PostGraphile and Node 22 (npm ci --prefix bench)")
-        subprocess.run(["npm", "ci", "--prefix", str(BENCH), "--no-audit", "--no-fund"], check=True, timeout=600)
+        subprocess.run(
+            ["npm", "ci", "--prefix", str(BENCH), "--no-audit", "--no-fund"],
+            check=True,
+            timeout=600,
+        )
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install -y wrk")
 
@@ -600,6 +878,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=None)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--queries", default="teller,weblist,phone")
+    parser.add_argument("--out", type=Path, default=BENCH, help="folder for results.json/md")
     args = parser.parse_args()
     customers = args.customers or (10_000 if args.quick else 100_000)
     seconds = args.seconds or (5 if args.quick else 15)
@@ -610,9 +889,23 @@ def main() -> None:
     started = time.monotonic()
     with fresh_database() as dsn, tempfile.TemporaryDirectory(prefix="c360-bench-") as folder:
         log(f"loading {customers:,} demo customers")
-        subprocess.run([str(VENV / "c360"), "demo-data", "--customers", str(customers), "--seed", str(args.seed)],
-                       env={**os.environ, "C360_DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://", 1)},
-                       check=True, timeout=600, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                str(VENV / "c360"),
+                "demo-data",
+                "--customers",
+                str(customers),
+                "--seed",
+                str(args.seed),
+            ],
+            env={
+                **os.environ,
+                "C360_DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://", 1),
+            },
+            check=True,
+            timeout=600,
+            stdout=subprocess.DEVNULL,
+        )
         sample = asyncio.run(_sample(dsn, args.seed))
         try:
             c360 = start_c360(dsn, 1)
@@ -638,38 +931,61 @@ def main() -> None:
                     all_bodies[(query, server)] = bodies(server, query, sample, c360_cursor, tag)
                     files[(query, server)] = Path(folder) / f"{query}.{server}.jsonl"
                     files[(query, server)].write_text(
-                        "\n".join(json.dumps(b, separators=(",", ":")) for b in all_bodies[(query, server)]) + "\n")
+                        "\n".join(
+                            json.dumps(b, separators=(",", ":"))
+                            for b in all_bodies[(query, server)]
+                        )
+                        + "\n"
+                    )
             equivalence = check_equivalence(c360, pg, floor, all_bodies)
             rows: list[dict[str, Any]] = []
             for query in queries:
-                rows += measure(pg, query, "/graphql", files[(query, "postgraphile")], runs, seconds)
+                rows += measure(
+                    pg, query, "/graphql", files[(query, "postgraphile")], runs, seconds
+                )
             pg.stop()
             for workers in (1, 2):
                 if workers == 2:
-                    c360.stop(); floor.stop()
-                    c360 = start_c360(dsn, 2); servers.append(c360)
-                    floor = start_floor(dsn, 2); servers.append(floor)
+                    c360.stop()
+                    floor.stop()
+                    c360 = start_c360(dsn, 2)
+                    servers.append(c360)
+                    floor = start_floor(dsn, 2)
+                    servers.append(floor)
                 for query in queries:
                     rows += measure(c360, query, "/graphql", files[(query, "c360")], runs, seconds)
                     if query in ("teller", "weblist"):
-                        rows += measure(floor, query, f"/{query}", files[(query, "floor")], runs, seconds)
+                        rows += measure(
+                            floor, query, f"/{query}", files[(query, "floor")], runs, seconds
+                        )
         finally:
             for s in servers:
                 s.stop()
     order = {"postgraphile": 0, "c360": 1, "floor": 2}
-    rows.sort(key=lambda r: (queries.index(r["query"]), order[r["server"]], r["workers"], r["concurrency"]))
+    rows.sort(
+        key=lambda r: (
+            queries.index(r["query"]),
+            order[r["server"]],
+            r["workers"],
+            r["concurrency"],
+        )
+    )
     result = {
         "arguments": " ".join(sys.argv[1:]) or "(defaults)",
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "customers": customers, "seed": args.seed, "seconds_per_cell": seconds, "runs": runs,
+        "customers": customers,
+        "seed": args.seed,
+        "seconds_per_cell": seconds,
+        "runs": runs,
         "machine": machine(sample["postgresql"]),
         "equivalence": equivalence,
         "rows": rows,
         "wall_seconds": round(time.monotonic() - started),
     }
-    (BENCH / "results.json").write_text(json.dumps(result, indent=2) + "\n")
-    write_markdown(result, BENCH / "results.md")
-    log(f"wrote bench/results.json and bench/results.md in {result['wall_seconds']} s")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_markdown(result, args.out / "results.md")
+    log(f"wrote {args.out}/results.json and results.md in {result['wall_seconds']} s")
 
 
 if __name__ == "__main__":
