@@ -12,6 +12,7 @@ from strawberry import Info
 
 from c360.graphql.db import RequestDatabase
 from c360.graphql.loaders import Loaders
+from c360.recommend.service import Recommender
 from c360.settings import Settings
 
 __all__ = ["Context", "GraphQLInfo", "Principal"]
@@ -39,14 +40,19 @@ class Context:
 
     @classmethod
     def for_request(
-        cls, *, engine: AsyncEngine, settings: Settings, request: Request | None = None
+        cls,
+        *,
+        engine: AsyncEngine,
+        settings: Settings,
+        request: Request | None = None,
+        recommender: Recommender | None = None,
     ) -> Context:
         db = RequestDatabase(engine)
         now = dt.datetime.now(dt.UTC)
         return cls(
             settings=settings,
             db=db,
-            loaders=Loaders(db=db, now=now),
+            loaders=Loaders(db=db, now=now, recommender=recommender),
             now=now,
             request=request,
             secret_key=settings.secret_key.get_secret_value(),

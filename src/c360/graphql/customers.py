@@ -29,6 +29,7 @@ from c360.graphql.interactions import Interaction, SupportTicket, interactions_o
 from c360.graphql.loaders import Loaders
 from c360.graphql.loyalty import LoyaltyAccount
 from c360.graphql.pagination import Connection
+from c360.graphql.recommend import ProductOffer, offers_of
 from c360.graphql.summary import CustomerSummary
 from c360.graphql.warranty import WarrantyPolicy
 
@@ -230,6 +231,15 @@ class Customer(Node):
     async def attachments(self, info: GraphQLInfo) -> list[Attachment] | None:
         rows = await info.context.loaders.attachments_by_customer_id.load(self._row.id)
         return [Attachment.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="Products to offer next, best first: never one the customer holds or is "
+        "not eligible for, nor without consent to marketing."
+    )
+    async def next_best_products(
+        self, info: GraphQLInfo, first: int = 3
+    ) -> list[ProductOffer] | None:
+        return await offers_of(info.context.loaders, self._row.id, first)
 
     @strawberry.field(description="The teller's one-look digest.")
     def summary(self) -> CustomerSummary | None:

@@ -31,6 +31,7 @@ from strawberry.types import ExecutionResult
 from c360.graphql.context import Context
 from c360.graphql.errors import INTERNAL_MESSAGE, ApiErrorCode, present_error, request_error
 from c360.graphql.schema import schema
+from c360.recommend.service import Recommender
 from c360.settings import Settings
 from graphql import GraphQLError
 
@@ -56,6 +57,8 @@ class _GraphQLApp(GraphQL[Context, None]):
         )
         self._engine = engine
         self._settings = settings
+        # One per process: it loads the newest model artefact and notices a retrain.
+        self._recommender = Recommender.from_model_dir()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # no subscriptions yet: strawberry refuses the socket
@@ -65,7 +68,10 @@ class _GraphQLApp(GraphQL[Context, None]):
         context: Context | None = None
         try:
             context = Context.for_request(
-                engine=self._engine, settings=self._settings, request=request
+                engine=self._engine,
+                settings=self._settings,
+                request=request,
+                recommender=self._recommender,
             )
             response = await self.run(request, context=context)
         except HTTPException as exc:

@@ -13,6 +13,7 @@ from functools import cached_property
 
 from c360.customers.digest import POINTS_EXPIRY_WINDOW
 from c360.graphql.db import RequestDatabase
+from c360.recommend.service import Recommender
 from c360.graphql.loaders.consent import ConsentByIdLoader, ConsentsByCustomerIdLoader
 from c360.graphql.loaders.customers import (
     AttachmentByIdLoader,
@@ -43,6 +44,7 @@ from c360.graphql.loaders.loyalty import (
     LoyaltyAccountsByCustomerIdLoader,
     PointsExpiringSoonByAccountIdLoader,
 )
+from c360.graphql.loaders.recommend import OffersByCustomerIdLoader
 from c360.graphql.loaders.warranty import (
     WarrantyClaimByIdLoader,
     WarrantyClaimsByPolicyIdLoader,
@@ -57,6 +59,7 @@ __all__ = ["InteractionPage", "LedgerPage", "Loaders"]
 class Loaders:
     db: RequestDatabase
     now: dt.datetime
+    recommender: Recommender | None = None
 
     # customers
     @cached_property
@@ -165,3 +168,9 @@ class Loaders:
     @cached_property
     def consent_by_id(self) -> ConsentByIdLoader:
         return ConsentByIdLoader(self.db)
+
+    # recommendations
+    @cached_property
+    def offers_by_customer_id(self) -> OffersByCustomerIdLoader:
+        # Without a recommender (no model directory configured) there is nothing to offer.
+        return OffersByCustomerIdLoader(self.db, self.recommender or Recommender.from_model_dir())

@@ -1,0 +1,50 @@
+"""``Customer.nextBestProducts``: what to offer a customer next, and why."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+
+from c360.errors import InvalidArgumentError
+from c360.graphql.loaders import Loaders
+from c360.recommend.service import Offer
+
+__all__ = ["MAX_OFFERS", "ProductOffer", "offers_of"]
+
+# A teller or a web page shows a handful of offers; more would be noise.
+MAX_OFFERS = 10
+
+
+@strawberry.type(description="A product to offer a customer, with the model's reasons.")
+class ProductOffer:
+    product_code: str
+    product_name: str
+    score: float = strawberry.field(
+        description="The chance that the customer takes the product up within the model's window."
+    )
+    expected_value: Decimal = strawberry.field(
+        description="score x the product's expected annual value (catalogue currency)."
+    )
+    reasons: list[str] = strawberry.field(description="Why, in words a teller can read.")
+    model_version: str | None = strawberry.field(
+        description="The model artefact that scored it; null for the popularity fallback."
+    )
+
+    @classmethod
+    def from_offer(cls, offer: Offer) -> ProductOffer:
+        return cls(
+            product_code=offer.product_code,
+            product_name=offer.product_name,
+            score=offer.score,
+            expected_value=offer.expected_value,
+            reasons=list(offer.reasons),
+            model_version=offer.model_version,
+        )
+
+
+async def offers_of(loaders: Loaders, customer_id: int, first: int) -> list[ProductOffer]:
+    if not 1 <= first <= MAX_OFFERS:
+        raise InvalidArgumentError(f"first must be between 1 and {MAX_OFFERS}, got {first}")
+    offers = await loaders.offers_by_customer_id.load((customer_id, first))
+    return [ProductOffer.from_offer(offer) for offer in offers]
