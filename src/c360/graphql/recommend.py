@@ -28,7 +28,8 @@ class ProductOffer:
     )
     reasons: list[str] = strawberry.field(description="Why, in words a teller can read.")
     model_version: str | None = strawberry.field(
-        description="The model artefact that scored it; null for the popularity fallback."
+        description="The model artefact in force; without profiling consent or history the "
+        "offer comes from segment popularity, and the reasons say so."
     )
 
     @classmethod
