@@ -97,6 +97,14 @@ def fresh_database() -> Iterator[str]:
         log(f"dropped database {name}")
 
 
+async def _analyze(dsn: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute("VACUUM ANALYZE")
+    finally:
+        await connection.close()
+
+
 async def _sample(dsn: str, seed: int) -> dict[str, Any]:
     connection = await asyncpg.connect(dsn)
     try:
@@ -906,6 +914,8 @@ def main() -> None:
             timeout=600,
             stdout=subprocess.DEVNULL,
         )
+        log("VACUUM ANALYZE (fresh tables have no planner statistics yet)")
+        asyncio.run(_analyze(dsn))
         sample = asyncio.run(_sample(dsn, args.seed))
         try:
             c360 = start_c360(dsn, 1)
