@@ -10,20 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from strawberry import Info
 
+from c360.auth.principal import Principal
 from c360.graphql.db import RequestDatabase
 from c360.graphql.loaders import Loaders
 from c360.recommend.service import Recommender
 from c360.settings import Settings
 
-__all__ = ["Context", "GraphQLInfo", "Principal"]
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is asking. A placeholder: authentication and scopes come with a later issue."""
-
-    subject: str
-    scopes: frozenset[str] = frozenset()
+__all__ = ["Context", "GraphQLInfo"]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -37,6 +30,15 @@ class Context:
     principal: Principal | None = None
     # Lookups done once per request, e.g. the national-id hashing key.
     secret_key: str = field(default="", repr=False)
+
+    async def customer_visible(self, customer_id: int) -> bool:
+        """Whether the principal may see (and so write to) this customer.
+
+        Every mutation and subscription asks this before touching a customer and answers
+        an invisible customer exactly as a missing one. Row scoping (partner consent,
+        the customer itself, a teller's branch) is decided here.
+        """
+        return True
 
     @classmethod
     def for_request(
