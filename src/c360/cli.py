@@ -25,7 +25,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-db_app = typer.Typer(help="Database migrations (Alembic, kept in db/migrations).", no_args_is_help=True)
+db_app = typer.Typer(
+    help="Database migrations (Alembic, kept in db/migrations).", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(loyalty_app, name="loyalty")
 app.add_typer(recommend_app, name="recommend")
@@ -71,7 +73,9 @@ def db_upgrade(
 
 
 @db_app.command("downgrade")
-def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. base.")]) -> None:
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision, e.g. base.")],
+) -> None:
     """Downgrade the database to an earlier revision."""
     migrations.downgrade(get_settings().database_url, revision)
 
@@ -92,8 +96,7 @@ def demo_data(
     )
     total_rows = sum(report.rows_by_table.values())
     console.print(
-        f"loaded {report.customers:,} customers and {total_rows:,} rows "
-        f"in {report.seconds:.1f} s"
+        f"loaded {report.customers:,} customers and {total_rows:,} rows in {report.seconds:.1f} s"
     )
 
 

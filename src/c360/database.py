@@ -14,7 +14,12 @@ from typing import Annotated, Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, event, types
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry
 

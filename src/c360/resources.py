@@ -19,4 +19,6 @@ def db_dir() -> Path:
     checkout = Path(__file__).resolve().parents[2] / "db"
     if checkout.is_dir():
         return checkout
-    raise FileNotFoundError("c360's db/ folder (migrations, demo data) is missing from this install")
+    raise FileNotFoundError(
+        "c360's db/ folder (migrations, demo data) is missing from this install"
+    )

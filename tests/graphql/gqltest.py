@@ -16,6 +16,8 @@ import httpx
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from c360.auth.principal import Principal
+from c360.auth.scopes import Role, Scope
 from c360.database import create_engine
 from c360.graphql.http import create_graphql_app
 from c360.settings import Environment, Settings
@@ -68,11 +70,29 @@ def settings_for(url: str) -> Settings:
     return Settings(database_url=url, environment=Environment.TEST)
 
 
+ADMIN = Principal(subject="test:admin", role=Role.ADMIN, scopes=frozenset(Scope))
+
+
+def as_principal(principal: Principal) -> Any:
+    """An authenticator that takes every request to come from ``principal``.
+
+    For tests of everything but authentication itself (tests/auth/ and
+    tests/graphql/test_access_*.py go through real tokens).
+    """
+
+    async def authenticate(_request: Any) -> Principal:
+        return principal
+
+    return authenticate
+
+
 @asynccontextmanager
-async def serve(url: str) -> AsyncIterator[Api]:
-    """The GraphQL app over a new engine on ``url``, called in-process."""
+async def serve(url: str, *, principal: Principal = ADMIN) -> AsyncIterator[Api]:
+    """The GraphQL app over a new engine on ``url``, called in-process as ``principal``."""
     engine = create_engine(url)
-    app = create_graphql_app(engine=engine, settings=settings_for(url))
+    app = create_graphql_app(
+        engine=engine, settings=settings_for(url), authenticate=as_principal(principal)
+    )
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://c360.test") as client:

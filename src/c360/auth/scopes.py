@@ -68,14 +68,27 @@ _WRITE_ALL = frozenset(
 # role -> (scopes a token of that role gets when it names none, the most it may be given)
 ROLE_SCOPES: dict[Role, tuple[frozenset[Scope], frozenset[Scope]]] = {
     Role.ADMIN: (frozenset(Scope), frozenset(Scope)),
-    Role.TELLER: (_READ_ALL | _WRITE_ALL | {S.CUSTOMER_PII}, _READ_ALL | _WRITE_ALL | {S.CUSTOMER_PII}),
+    Role.TELLER: (
+        _READ_ALL | _WRITE_ALL | {S.CUSTOMER_PII},
+        _READ_ALL | _WRITE_ALL | {S.CUSTOMER_PII},
+    ),
     # Marketing builds campaigns on behaviour, not on who the person is: no PII by default.
     Role.MARKETING: (
-        frozenset({S.CUSTOMER_READ, S.HOLDINGS_READ, S.LOYALTY_READ, S.CONSENTS_READ, S.RECOMMENDATIONS_READ}),
+        frozenset(
+            {
+                S.CUSTOMER_READ,
+                S.HOLDINGS_READ,
+                S.LOYALTY_READ,
+                S.CONSENTS_READ,
+                S.RECOMMENDATIONS_READ,
+            }
+        ),
         _READ_ALL | {S.RECOMMENDATIONS_WRITE},
     ),
     Role.SERVICE: (
-        frozenset({S.CUSTOMER_READ, S.LOYALTY_READ, S.LOYALTY_WRITE, S.WARRANTY_READ, S.WARRANTY_WRITE}),
+        frozenset(
+            {S.CUSTOMER_READ, S.LOYALTY_READ, S.LOYALTY_WRITE, S.WARRANTY_READ, S.WARRANTY_WRITE}
+        ),
         _READ_ALL | _WRITE_ALL | {S.CUSTOMER_PII},
     ),
     Role.PARTNER: (

@@ -32,6 +32,7 @@ from c360.consent.repository import consent
 from c360.customers.models import ContactKind, CustomerStatus, Segment
 from c360.customers.normalize import fold_text
 from c360.customers.repository import contact_point, customer
+from c360.customers.visibility import UNRESTRICTED, CustomerScope, visible_condition
 from c360.holdings.models import ProductCategory
 from c360.holdings.repository import HELD_STATUSES, holding, product
 from c360.interactions.repository import OPEN_TICKET_STATUSES, ticket
@@ -121,10 +122,11 @@ async def list_customers(
     order: CustomerOrder,
     limit: int,
     after: ListPosition | None = None,
+    scope: CustomerScope = UNRESTRICTED,
 ) -> Sequence[Row[Any]]:
-    """Up to ``limit`` customers matching ``filter`` in ``order``, after ``after`` when given."""
+    """Up to ``limit`` visible customers matching ``filter`` in ``order``, after ``after``."""
     column = _SORT_COLUMNS[order.field]
-    stmt = select(customer).where(*filter_clauses(filter))
+    stmt = select(customer).where(*filter_clauses(filter, scope))
     if after is not None:
         stmt = stmt.where(_after(column, order.direction, after))
     if order.direction is SortDirection.ASC:
@@ -136,8 +138,10 @@ async def list_customers(
     return (await conn.execute(stmt.order_by(*ordering).limit(limit))).all()
 
 
-async def count_customers(conn: AsyncConnection, *, filter: CustomerFilter) -> int:
-    stmt = select(func.count()).select_from(customer).where(*filter_clauses(filter))
+async def count_customers(
+    conn: AsyncConnection, *, filter: CustomerFilter, scope: CustomerScope = UNRESTRICTED
+) -> int:
+    stmt = select(func.count()).select_from(customer).where(*filter_clauses(filter, scope))
     return int((await conn.execute(stmt)).scalar_one())
 
 
@@ -153,9 +157,14 @@ def _after(
     return mine > bound if ascending else mine < bound
 
 
-def filter_clauses(f: CustomerFilter) -> list[ColumnElement[bool]]:
-    """The filter as WHERE clauses on the ``customer`` table."""
+def filter_clauses(
+    f: CustomerFilter, scope: CustomerScope = UNRESTRICTED
+) -> list[ColumnElement[bool]]:
+    """The filter, limited to the customers ``scope`` may see, as WHERE clauses on ``customer``."""
     clauses: list[ColumnElement[bool]] = []
+    visible = visible_condition(scope)
+    if visible is not None:
+        clauses.append(visible)
     if f.segments is not None:
         clauses.append(customer.c.segment.in_(f.segments))
     if f.statuses is not None:

@@ -15,15 +15,22 @@ from sqlalchemy import Row, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from c360.customers.models import Attachment, ContactPoint, Customer
+from c360.customers.visibility import UNRESTRICTED, CustomerScope, visible_condition
 
 customer: Table = Customer.__table__  # type: ignore[assignment]
 contact_point: Table = ContactPoint.__table__  # type: ignore[assignment]
 attachment: Table = Attachment.__table__  # type: ignore[assignment]
 
 
-async def customers_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> Sequence[Row[Any]]:
-    result = await conn.execute(select(customer).where(customer.c.id.in_(ids)))
-    return result.all()
+async def customers_by_ids(
+    conn: AsyncConnection, ids: Sequence[int], *, scope: CustomerScope = UNRESTRICTED
+) -> Sequence[Row[Any]]:
+    """The customers among ``ids`` that ``scope`` may see."""
+    stmt = select(customer).where(customer.c.id.in_(ids))
+    visible = visible_condition(scope)
+    if visible is not None:
+        stmt = stmt.where(visible)
+    return (await conn.execute(stmt)).all()
 
 
 async def contact_points_by_customer_ids(

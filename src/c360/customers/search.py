@@ -42,6 +42,7 @@ from c360.customers.normalize import (
     phone_query_key,
 )
 from c360.customers.repository import contact_point, customer
+from c360.customers.visibility import UNRESTRICTED, CustomerScope, visible_condition
 from c360.errors import InvalidArgumentError
 from c360.holdings.repository import holding
 
@@ -193,13 +194,19 @@ def _best_scores(plan: SearchPlan) -> Any:
 
 
 async def find_customers(
-    conn: AsyncConnection, plan: SearchPlan, *, limit: int, offset: int = 0
+    conn: AsyncConnection,
+    plan: SearchPlan,
+    *,
+    limit: int,
+    offset: int = 0,
+    scope: CustomerScope = UNRESTRICTED,
 ) -> list[SearchHit]:
-    """The best-ranked ``limit`` customers after the first ``offset``."""
+    """The best-ranked ``limit`` customers ``scope`` may see, after the first ``offset``."""
     best = _best_scores(plan)
     stmt = (
         select(customer, best.c.score.label("search_score"))
         .join(best, best.c.customer_id == customer.c.id)
+        .where(*_visible(scope))
         .order_by(best.c.score, customer.c.search_name, customer.c.id)
         .limit(limit)
         .offset(offset)
@@ -213,6 +220,16 @@ async def find_customers(
     ]
 
 
-async def count_matches(conn: AsyncConnection, plan: SearchPlan) -> int:
+async def count_matches(
+    conn: AsyncConnection, plan: SearchPlan, *, scope: CustomerScope = UNRESTRICTED
+) -> int:
     best = _best_scores(plan)
-    return int((await conn.execute(select(func.count()).select_from(best))).scalar_one())
+    stmt = select(func.count()).select_from(best)
+    if not scope.unrestricted:
+        stmt = stmt.join(customer, customer.c.id == best.c.customer_id).where(*_visible(scope))
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+def _visible(scope: CustomerScope) -> list[ColumnElement[bool]]:
+    condition = visible_condition(scope)
+    return [] if condition is None else [condition]

@@ -8,11 +8,13 @@ from typing import Any
 import strawberry
 from sqlalchemy import Row
 
+from c360.auth.scopes import Scope
 from c360.consent.repository import current_consents
 from c360.graphql.common import Node
 from c360.graphql.enums import ConsentPurpose
 from c360.graphql.ids import encode_id
 from c360.graphql.loaders import Loaders
+from c360.graphql.permissions import requires
 
 __all__ = ["Consent", "Partner", "consent_history_of", "consents_of", "load_consent"]
 
@@ -24,10 +26,11 @@ class Partner:
 
 
 @strawberry.type(
+    directives=requires(Scope.CONSENTS_READ),
     description=(
         "A consent decision. Decisions are never changed: granting or revoking records a "
         "new one, and the newest per purpose and partner is the one in force."
-    )
+    ),
 )
 class Consent(Node):
     purpose: ConsentPurpose

@@ -11,12 +11,14 @@ from starlette.requests import Request
 from strawberry import Info
 
 from c360.auth.principal import Principal
+from c360.auth.scopes import Role, Scope
+from c360.customers.visibility import UNRESTRICTED, CustomerScope
 from c360.graphql.db import RequestDatabase
 from c360.graphql.loaders import Loaders
 from c360.recommend.service import Recommender
 from c360.settings import Settings
 
-__all__ = ["Context", "GraphQLInfo"]
+__all__ = ["Context", "GraphQLInfo", "customer_scope_of"]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -26,19 +28,37 @@ class Context:
     loaders: Loaders
     # The request's clock: every "soon" and "recent" rule in one response uses this instant.
     now: dt.datetime
-    request: Request | None = None
+    # Who is asking. None only where nothing authenticated the caller (then every
+    # field that needs a scope is refused: deny by default).
     principal: Principal | None = None
+    request: Request | None = None
     # Lookups done once per request, e.g. the national-id hashing key.
     secret_key: str = field(default="", repr=False)
+
+    @property
+    def scopes(self) -> frozenset[Scope]:
+        return frozenset() if self.principal is None else self.principal.scopes
+
+    @property
+    def shows_pii(self) -> bool:
+        """Personal data in clear; masked otherwise (``c360.customers.masking``)."""
+        return self.loaders.shows_pii
+
+    @property
+    def customer_scope(self) -> CustomerScope:
+        return self.loaders.scope
 
     async def customer_visible(self, customer_id: int) -> bool:
         """Whether the principal may see (and so write to) this customer.
 
-        Every mutation and subscription asks this before touching a customer and answers
-        an invisible customer exactly as a missing one. Row scoping (partner consent,
-        the customer itself, a teller's branch) is decided here.
+        Every mutation, subscription and node lookup asks this before touching a
+        customer and answers an invisible customer exactly as a missing one. For a
+        limited principal it is decided in SQL by the scoped customer loader (batched
+        with the request's other customer reads).
         """
-        return True
+        if self.loaders.scope.unrestricted:
+            return True
+        return await self.loaders.customer_by_id.load(customer_id) is not None
 
     @classmethod
     def for_request(
@@ -46,6 +66,7 @@ class Context:
         *,
         engine: AsyncEngine,
         settings: Settings,
+        principal: Principal | None,
         request: Request | None = None,
         recommender: Recommender | None = None,
     ) -> Context:
@@ -54,11 +75,37 @@ class Context:
         return cls(
             settings=settings,
             db=db,
-            loaders=Loaders(db=db, now=now, recommender=recommender),
+            loaders=Loaders(
+                db=db,
+                now=now,
+                recommender=recommender,
+                scope=customer_scope_of(principal),
+                shows_pii=principal is not None and principal.has(Scope.CUSTOMER_PII),
+            ),
             now=now,
+            principal=principal,
             request=request,
             secret_key=settings.secret_key.get_secret_value(),
         )
+
+
+def customer_scope_of(principal: Principal | None) -> CustomerScope:
+    """The customers ``principal`` may see, from its role and what its token names."""
+    if principal is None:
+        return CustomerScope(nothing=True)
+    match principal.role:
+        case Role.PARTNER:
+            if principal.partner_id is None:
+                return CustomerScope(nothing=True)
+            return CustomerScope(partner_id=principal.partner_id)
+        case Role.CUSTOMER:
+            if principal.customer_id is None:
+                return CustomerScope(nothing=True)
+            return CustomerScope(customer_id=principal.customer_id)
+        case _:
+            if principal.branch is not None:
+                return CustomerScope(branch=principal.branch)
+            return UNRESTRICTED
 
 
 GraphQLInfo: TypeAlias = Info[Context, None]

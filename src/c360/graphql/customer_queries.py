@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from sqlalchemy import Row
 
+from c360.auth.scopes import Scope
 from c360.customers import listing
 from c360.customers.search import count_matches, find_customers, plan_search
 from c360.errors import InvalidArgumentError, InvalidCursorError
@@ -32,6 +33,7 @@ from c360.graphql.pagination import (
     encode_cursor,
     page_size,
 )
+from c360.graphql.permissions import requires
 
 __all__ = ["CustomerQuery"]
 
@@ -105,12 +107,16 @@ class CustomerSearchConnection:
 
 @strawberry.type
 class CustomerQuery:
-    @strawberry.field(description="The customer with this id; null when there is none.")
+    @strawberry.field(
+        directives=requires(Scope.CUSTOMER_READ),
+        description="The customer with this id; null when there is none.",
+    )
     async def customer(self, info: GraphQLInfo, id: strawberry.ID) -> Customer | None:
         return await load_customer(info.context.loaders, decode_id_of("Customer", id))
 
     @strawberry.field(
-        description="Customers matching `filter`, in `orderBy` order (by id by default)."
+        directives=requires(Scope.CUSTOMER_READ),
+        description="Customers matching `filter`, in `orderBy` order (by id by default).",
     )
     async def customers(
         self,
@@ -130,27 +136,35 @@ class CustomerQuery:
         db = info.context.db
         async with db.connect() as conn:
             rows = await listing.list_customers(
-                conn, filter=criteria, order=order, limit=limit + 1, after=position
+                conn,
+                filter=criteria,
+                order=order,
+                limit=limit + 1,
+                after=position,
+                scope=info.context.customer_scope,
             )
 
         async def count() -> int:
             async with db.connect() as conn:
-                return await listing.count_customers(conn, filter=criteria)
+                return await listing.count_customers(
+                    conn, filter=criteria, scope=info.context.customer_scope
+                )
 
         return build_connection(
             rows,
             limit=limit,
-            node=Customer.from_row,
+            node=lambda row: Customer.from_row(row, pii=info.context.shows_pii),
             cursor=lambda row: _list_cursor(row, order),
             after=after,
             count=count,
         )
 
     @strawberry.field(
+        directives=requires(Scope.CUSTOMER_PII),
         description=(
             "Find customers by name (case- and accent-insensitive, any part), email, phone "
             "number in any format, the last four digits of an account, or national id."
-        )
+        ),
     )
     async def search_customers(
         self, info: GraphQLInfo, query: str, first: int | None = 20, after: str | None = None
@@ -161,16 +175,18 @@ class CustomerQuery:
         context = info.context
         plan = plan_search(query, secret_key=context.secret_key)
         async with context.db.connect() as conn:
-            hits = await find_customers(conn, plan, limit=limit + 1, offset=offset)
+            hits = await find_customers(
+                conn, plan, limit=limit + 1, offset=offset, scope=context.customer_scope
+            )
 
         async def count() -> int:
             async with context.db.connect() as conn:
-                return await count_matches(conn, plan)
+                return await count_matches(conn, plan, scope=context.customer_scope)
 
         edges = [
             CustomerSearchEdge(
                 cursor=encode_cursor(_SEARCH_CURSOR, tag, offset + index),
-                node=Customer.from_row(hit.customer),
+                node=Customer.from_row(hit.customer, pii=context.shows_pii),
                 matched_on=hit.matched_on,
             )
             for index, hit in enumerate(hits[:limit])

@@ -8,6 +8,8 @@ from typing import Any
 import strawberry
 from sqlalchemy import Row
 
+from c360.auth.scopes import Scope
+from c360.customers import masking
 from c360.customers.digest import primary_loyalty_account
 from c360.graphql.common import Node
 from c360.graphql.consent import Consent, consent_history_of, consents_of
@@ -29,6 +31,7 @@ from c360.graphql.interactions import Interaction, SupportTicket, interactions_o
 from c360.graphql.loaders import Loaders
 from c360.graphql.loyalty import LoyaltyAccount
 from c360.graphql.pagination import Connection
+from c360.graphql.permissions import requires
 from c360.graphql.recommend import ProductOffer, offers_of
 from c360.graphql.summary import CustomerSummary
 from c360.graphql.warranty import WarrantyPolicy
@@ -43,7 +46,10 @@ __all__ = [
 ]
 
 
-@strawberry.type(description="An email address, a phone number or a postal address.")
+@strawberry.type(
+    directives=requires(Scope.CUSTOMER_READ),
+    description="An email address, a phone number or a postal address.",
+)
 class ContactPoint(Node):
     kind: ContactKind
     label: str | None = strawberry.field(description="home, work, mobile...")
@@ -63,16 +69,21 @@ class ContactPoint(Node):
     created_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: Row[Any]) -> ContactPoint:
+    def from_row(cls, row: Row[Any], *, pii: bool) -> ContactPoint:
+        """The contact point, masked unless ``pii`` (the caller holds ``customer:pii``)."""
         return cls(
             id=strawberry.ID(encode_id("ContactPoint", row.id)),
             kind=row.kind,
             label=row.label,
-            value=row.value,
-            address_line1=row.address_line1,
-            address_line2=row.address_line2,
+            value=row.value if pii else _masked_contact(row),
+            address_line1=row.address_line1
+            if pii
+            else masking.mask_address_line(row.address_line1),
+            address_line2=row.address_line2
+            if pii
+            else masking.mask_address_line(row.address_line2),
             city=row.city,
-            postal_code=row.postal_code,
+            postal_code=row.postal_code if pii else masking.mask_postal_code(row.postal_code),
             region=row.region,
             country_code=row.country_code,
             is_primary=row.is_primary,
@@ -83,7 +94,20 @@ class ContactPoint(Node):
         )
 
 
-@strawberry.type(description="A file kept about a customer (metadata; the bytes are elsewhere).")
+def _masked_contact(row: Row[Any]) -> str:
+    match row.kind:
+        case ContactKind.EMAIL:
+            return masking.mask_email(row.value)
+        case ContactKind.PHONE:
+            return masking.mask_phone(row.value)
+        case _:  # a postal address: the town only
+            return f"***, {row.city}" if row.city else "***"
+
+
+@strawberry.type(
+    directives=requires(Scope.CUSTOMER_PII),
+    description="A file kept about a customer (metadata; the bytes are elsewhere).",
+)
 class Attachment(Node):
     file_name: str
     media_type: str
@@ -104,11 +128,12 @@ class Attachment(Node):
 
 
 @strawberry.type(
+    directives=requires(Scope.CUSTOMER_READ),
     description=(
         "A customer: a person or an organisation, and everything known about it. The "
         "relations are nullable so that one section failing to load (null, with an error "
         "beside the data) does not blank the whole customer view."
-    )
+    ),
 )
 class Customer(Node):
     party_type: PartyType
@@ -140,15 +165,18 @@ class Customer(Node):
     _row: strawberry.Private[Row[Any]]
 
     @classmethod
-    def from_row(cls, row: Row[Any]) -> Customer:
+    def from_row(cls, row: Row[Any], *, pii: bool) -> Customer:
+        """The customer; a person's names and birth date masked unless ``pii``."""
+        # An organisation's name is not personal data; a person's is.
+        person = not pii and row.party_type == PartyType.PERSON
         return cls(
             id=strawberry.ID(encode_id("Customer", row.id)),
             party_type=row.party_type,
-            display_name=row.display_name,
-            given_name=row.given_name,
-            family_name=row.family_name,
+            display_name=masking.mask_name(row.display_name) if person else row.display_name,
+            given_name=masking.mask_name(row.given_name) if person else row.given_name,
+            family_name=masking.mask_name(row.family_name) if person else row.family_name,
             organisation_name=row.organisation_name,
-            birth_date=row.birth_date,
+            birth_date=None if not pii else row.birth_date,
             national_id_last4=row.national_id_last4,
             status=row.status,
             segment=row.segment,
@@ -173,33 +201,47 @@ class Customer(Node):
     )
     async def contact_points(self, info: GraphQLInfo) -> list[ContactPoint] | None:
         rows = await info.context.loaders.contact_points_by_customer_id.load(self._row.id)
-        return [ContactPoint.from_row(row) for row in rows]
+        pii = info.context.shows_pii
+        return [ContactPoint.from_row(row, pii=pii) for row in rows]
 
-    @strawberry.field(description="Holdings, oldest first; only those in `status` when given.")
+    @strawberry.field(
+        directives=requires(Scope.HOLDINGS_READ),
+        description="Holdings, oldest first; only those in `status` when given.",
+    )
     async def holdings(
         self, info: GraphQLInfo, status: list[HoldingStatus] | None = None
     ) -> list[Holding] | None:
         return await holdings_of(info.context.loaders, self._row.id, status)
 
     @strawberry.field(
-        description="The loyalty membership: the first active account, else the first one."
+        directives=requires(Scope.LOYALTY_READ),
+        description="The loyalty membership: the first active account, else the first one.",
     )
     async def loyalty(self, info: GraphQLInfo) -> LoyaltyAccount | None:
         rows = await info.context.loaders.loyalty_accounts_by_customer_id.load(self._row.id)
         account = primary_loyalty_account(rows)
         return None if account is None else LoyaltyAccount.from_row(account)
 
-    @strawberry.field(description="Every loyalty account, earliest enrolment first.")
+    @strawberry.field(
+        directives=requires(Scope.LOYALTY_READ),
+        description="Every loyalty account, earliest enrolment first.",
+    )
     async def loyalty_accounts(self, info: GraphQLInfo) -> list[LoyaltyAccount] | None:
         rows = await info.context.loaders.loyalty_accounts_by_customer_id.load(self._row.id)
         return [LoyaltyAccount.from_row(row) for row in rows]
 
-    @strawberry.field(description="Warranty policies with their claims, the latest purchase first.")
+    @strawberry.field(
+        directives=requires(Scope.WARRANTY_READ),
+        description="Warranty policies with their claims, the latest purchase first.",
+    )
     async def warranties(self, info: GraphQLInfo) -> list[WarrantyPolicy] | None:
         rows = await info.context.loaders.warranty_policies_by_customer_id.load(self._row.id)
         return [WarrantyPolicy.from_row(row) for row in rows]
 
-    @strawberry.field(description="Contacts on every channel (or on `channel`), newest first.")
+    @strawberry.field(
+        directives=requires(Scope.INTERACTIONS_READ),
+        description="Contacts on every channel (or on `channel`), newest first.",
+    )
     async def interactions(
         self,
         info: GraphQLInfo,
@@ -212,29 +254,40 @@ class Customer(Node):
         )
 
     @strawberry.field(
-        description="Support tickets, the latest first; only those in `status` when given."
+        directives=requires(Scope.INTERACTIONS_READ),
+        description="Support tickets, the latest first; only those in `status` when given.",
     )
     async def tickets(
         self, info: GraphQLInfo, status: list[TicketStatus] | None = None
     ) -> list[SupportTicket] | None:
         return await tickets_of(info.context.loaders, self._row.id, status)
 
-    @strawberry.field(description="The consent in force for each purpose and partner.")
+    @strawberry.field(
+        directives=requires(Scope.CONSENTS_READ),
+        description="The consent in force for each purpose and partner.",
+    )
     async def consents(self, info: GraphQLInfo) -> list[Consent] | None:
         return await consents_of(info.context.loaders, self._row.id)
 
-    @strawberry.field(description="Every consent decision, by purpose and partner, newest first.")
+    @strawberry.field(
+        directives=requires(Scope.CONSENTS_READ),
+        description="Every consent decision, by purpose and partner, newest first.",
+    )
     async def consent_history(self, info: GraphQLInfo) -> list[Consent] | None:
         return await consent_history_of(info.context.loaders, self._row.id)
 
-    @strawberry.field(description="Files kept about the customer, newest first.")
+    @strawberry.field(
+        directives=requires(Scope.CUSTOMER_PII),
+        description="Files kept about the customer, newest first.",
+    )
     async def attachments(self, info: GraphQLInfo) -> list[Attachment] | None:
         rows = await info.context.loaders.attachments_by_customer_id.load(self._row.id)
         return [Attachment.from_row(row) for row in rows]
 
     @strawberry.field(
+        directives=requires(Scope.RECOMMENDATIONS_READ),
         description="Products to offer next, best first: never one the customer holds or is "
-        "not eligible for, nor without consent to marketing."
+        "not eligible for, nor without consent to marketing.",
     )
     async def next_best_products(
         self, info: GraphQLInfo, first: int = 3
@@ -248,12 +301,12 @@ class Customer(Node):
 
 async def load_customer(loaders: Loaders, pk: int) -> Customer | None:
     row = await loaders.customer_by_id.load(pk)
-    return None if row is None else Customer.from_row(row)
+    return None if row is None else Customer.from_row(row, pii=loaders.shows_pii)
 
 
 async def load_contact_point(loaders: Loaders, pk: int) -> ContactPoint | None:
     row = await loaders.contact_point_by_id.load(pk)
-    return None if row is None else ContactPoint.from_row(row)
+    return None if row is None else ContactPoint.from_row(row, pii=loaders.shows_pii)
 
 
 async def load_attachment(loaders: Loaders, pk: int) -> Attachment | None:

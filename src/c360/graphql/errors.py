@@ -8,6 +8,9 @@
     BAD_REQUEST                the HTTP request carries no usable GraphQL request
     METHOD_NOT_ALLOWED         e.g. a mutation over GET
     NOT_FOUND                  nothing served at this URL and method (e.g. GET without a query)
+    UNAUTHENTICATED            no token, or one that is unknown, expired or revoked (HTTP 401)
+    FORBIDDEN                  the operation needs a scope the token lacks (named in
+                               ``extensions.missingScopes``), or introspection is off for it
     INTERNAL                   anything unexpected
 
 Expected errors are ``c360.errors.C360Error``s; their code maps here once, exhaustively.
@@ -44,6 +47,8 @@ class ApiErrorCode(StrEnum):
     BAD_REQUEST = "BAD_REQUEST"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     NOT_FOUND = "NOT_FOUND"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
     INTERNAL = "INTERNAL"
 
 

@@ -8,10 +8,12 @@ from typing import Any
 import strawberry
 from sqlalchemy import Row
 
+from c360.auth.scopes import Scope
 from c360.graphql.common import Money, Node, money
 from c360.graphql.enums import HoldingRole, HoldingStatus, ProductCategory
 from c360.graphql.ids import encode_id
 from c360.graphql.loaders import Loaders
+from c360.graphql.permissions import requires
 
 __all__ = ["Holding", "Product", "holdings_of", "load_holding", "load_product"]
 
@@ -51,7 +53,10 @@ class Product(Node):
         )
 
 
-@strawberry.type(description="A product a customer holds: an account, a card, a loan...")
+@strawberry.type(
+    directives=requires(Scope.HOLDINGS_READ),
+    description="A product a customer holds: an account, a card, a loan...",
+)
 class Holding(Node):
     product: Product
     role: HoldingRole

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -28,6 +29,8 @@ from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
+from c360.auth.authenticate import AuthenticationError, bearer_authenticator
+from c360.auth.principal import Principal
 from c360.graphql.context import Context
 from c360.graphql.errors import INTERNAL_MESSAGE, ApiErrorCode, present_error, request_error
 from c360.graphql.schema import schema
@@ -45,18 +48,33 @@ _HTTP_CODES = {
 }
 
 
-def create_graphql_app(*, engine: AsyncEngine, settings: Settings) -> ASGIApp:
-    """The GraphQL endpoint over ``engine``, to mount at ``/graphql``."""
-    return _GraphQLApp(engine=engine, settings=settings)
+Authenticate = Callable[[Request], Awaitable[Principal]]
+"""Who sent the request; raises ``AuthenticationError`` (answered 401) when nobody valid did."""
+
+
+def create_graphql_app(
+    *, engine: AsyncEngine, settings: Settings, authenticate: Authenticate | None = None
+) -> ASGIApp:
+    """The GraphQL endpoint over ``engine``, to mount at ``/graphql``.
+
+    ``authenticate`` defaults to bearer tokens and JWTs (``c360.auth``); tests of
+    other behaviour may pass their own.
+    """
+    if authenticate is None:
+        authenticate = bearer_authenticator(engine=engine, settings=settings)
+    return _GraphQLApp(engine=engine, settings=settings, authenticate=authenticate)
 
 
 class _GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, *, engine: AsyncEngine, settings: Settings) -> None:
+    def __init__(
+        self, *, engine: AsyncEngine, settings: Settings, authenticate: Authenticate
+    ) -> None:
         super().__init__(
             schema, graphql_ide=None, allow_queries_via_get=True, subscription_protocols=()
         )
         self._engine = engine
         self._settings = settings
+        self._authenticate = authenticate
         # One per process: it loads the newest model artefact and notices a retrain.
         self._recommender = Recommender.from_model_dir()
 
@@ -67,13 +85,17 @@ class _GraphQLApp(GraphQL[Context, None]):
         request = Request(scope, receive)
         context: Context | None = None
         try:
+            principal = await self._authenticate(request)
             context = Context.for_request(
                 engine=self._engine,
                 settings=self._settings,
+                principal=principal,
                 request=request,
                 recommender=self._recommender,
             )
             response = await self.run(request, context=context)
+        except AuthenticationError as exc:
+            response = _unauthenticated(exc)
         except HTTPException as exc:
             response = _http_error(exc)
         except Exception:  # a bug outside any resolver: same masking as inside one
@@ -130,6 +152,15 @@ def _http_error(exc: HTTPException) -> Response:
     if exc.status_code == 405:
         # strawberry's own 405 is for a method other than GET and POST.
         response.headers["Allow"] = getattr(exc, "allow", "GET, POST")
+    return response
+
+
+def _unauthenticated(exc: AuthenticationError) -> Response:
+    # One answer for every failure, so a caller cannot tell an unknown token from a
+    # revoked one; the log has the reason.
+    logger.info("refused /graphql: %s", exc.reason)
+    response = _json_error(401, exc.public_message, ApiErrorCode.UNAUTHENTICATED)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="c360"'
     return response
 
 

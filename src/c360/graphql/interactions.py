@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from sqlalchemy import Row
 
+from c360.auth.scopes import Scope
 from c360.graphql.common import Node
 from c360.graphql.enums import Channel, InteractionDirection, TicketPriority, TicketStatus
 from c360.graphql.ids import encode_id
@@ -19,6 +20,7 @@ from c360.graphql.pagination import (
     encode_position_cursor,
     page_size,
 )
+from c360.graphql.permissions import requires
 
 __all__ = [
     "Interaction",
@@ -32,7 +34,10 @@ __all__ = [
 _INTERACTION_CURSOR = "interactions"
 
 
-@strawberry.type(description="One contact with the customer on one channel.")
+@strawberry.type(
+    directives=requires(Scope.INTERACTIONS_READ),
+    description="One contact with the customer on one channel.",
+)
 class Interaction(Node):
     channel: Channel
     direction: InteractionDirection
@@ -54,7 +59,10 @@ class Interaction(Node):
         )
 
 
-@strawberry.type(description="A request or problem that needed follow-up.")
+@strawberry.type(
+    directives=requires(Scope.INTERACTIONS_READ),
+    description="A request or problem that needed follow-up.",
+)
 class SupportTicket(Node):
     subject: str
     status: TicketStatus

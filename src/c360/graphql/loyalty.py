@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from sqlalchemy import Row
 
+from c360.auth.scopes import Scope
 from c360.graphql.common import Node
 from c360.graphql.context import GraphQLInfo
 from c360.graphql.enums import LedgerEntryKind, LoyaltyAccountStatus
@@ -20,6 +21,7 @@ from c360.graphql.pagination import (
     encode_position_cursor,
     page_size,
 )
+from c360.graphql.permissions import requires
 
 __all__ = ["LedgerEntry", "LoyaltyAccount", "load_ledger_entry", "load_loyalty_account"]
 
@@ -46,7 +48,10 @@ class LoyaltyTier:
     is_top: bool = strawberry.field(description="The highest tier of its program.")
 
 
-@strawberry.type(description="One movement of points: earned, redeemed, expired, adjusted.")
+@strawberry.type(
+    directives=requires(Scope.LOYALTY_READ),
+    description="One movement of points: earned, redeemed, expired, adjusted.",
+)
 class LedgerEntry(Node):
     kind: LedgerEntryKind
     points: int = strawberry.field(description="Signed: earned > 0, redeemed and expired < 0.")
@@ -74,7 +79,10 @@ class LedgerEntry(Node):
         )
 
 
-@strawberry.type(description="A customer's membership of a loyalty program.")
+@strawberry.type(
+    directives=requires(Scope.LOYALTY_READ),
+    description="A customer's membership of a loyalty program.",
+)
 class LoyaltyAccount(Node):
     member_number: str
     status: LoyaltyAccountStatus

@@ -19,10 +19,12 @@ from typing import Annotated, TypeAlias
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from c360.auth.scopes import Scope
 from c360.errors import InvalidIdError
 from c360.graphql.context import GraphQLInfo
 from c360.graphql.ids import decode_id_of
 from c360.graphql.loyalty import LedgerEntry, LoyaltyAccount
+from c360.graphql.permissions import requires
 from c360.loyalty import service
 from c360.loyalty.errors import LoyaltyError, LoyaltyErrorCode
 
@@ -117,7 +119,9 @@ class ReversePointsEntryInput:
 
 @strawberry.type
 class LoyaltyMutation:
-    @strawberry.mutation(description="Book earned points as a new lot.")
+    @strawberry.mutation(
+        directives=requires(Scope.LOYALTY_WRITE), description="Book earned points as a new lot."
+    )
     async def earn_points(self, info: GraphQLInfo, input: EarnPointsInput) -> PointsEntryResult:
         async def run(engine: AsyncEngine) -> service.PointsResult:
             return await service.earn_points(
@@ -133,9 +137,12 @@ class LoyaltyMutation:
                 now=info.context.now,
             )
 
-        return await _respond(info, run)
+        return await _respond(info, input.customer_id, run)
 
-    @strawberry.mutation(description="Spend points; never takes the available balance below 0.")
+    @strawberry.mutation(
+        directives=requires(Scope.LOYALTY_WRITE),
+        description="Spend points; never takes the available balance below 0.",
+    )
     async def redeem_points(self, info: GraphQLInfo, input: RedeemPointsInput) -> PointsEntryResult:
         async def run(engine: AsyncEngine) -> service.PointsResult:
             return await service.redeem_points(
@@ -149,9 +156,11 @@ class LoyaltyMutation:
                 now=info.context.now,
             )
 
-        return await _respond(info, run)
+        return await _respond(info, input.customer_id, run)
 
-    @strawberry.mutation(description="Correct a balance up or down.")
+    @strawberry.mutation(
+        directives=requires(Scope.LOYALTY_WRITE), description="Correct a balance up or down."
+    )
     async def adjust_points(self, info: GraphQLInfo, input: AdjustPointsInput) -> PointsEntryResult:
         async def run(engine: AsyncEngine) -> service.PointsResult:
             return await service.adjust_points(
@@ -164,9 +173,11 @@ class LoyaltyMutation:
                 now=info.context.now,
             )
 
-        return await _respond(info, run)
+        return await _respond(info, input.customer_id, run)
 
-    @strawberry.mutation(description="Reverse an earn or a redemption.")
+    @strawberry.mutation(
+        directives=requires(Scope.LOYALTY_WRITE), description="Reverse an earn or a redemption."
+    )
     async def reverse_points_entry(
         self, info: GraphQLInfo, input: ReversePointsEntryInput
     ) -> PointsEntryResult:
@@ -180,13 +191,22 @@ class LoyaltyMutation:
                 now=info.context.now,
             )
 
-        return await _respond(info, run)
+        return await _respond(info, input.customer_id, run)
 
 
-async def _respond(info: GraphQLInfo, run: _Run) -> PointsEntrySuccess | PointsEntryError:
+async def _respond(
+    info: GraphQLInfo, customer_id: strawberry.ID, run: _Run
+) -> PointsEntrySuccess | PointsEntryError:
     # The request's own connection is a read-only snapshot; writes take one of their own.
     engine: AsyncEngine = info.context.db.engine
     try:
+        if not await info.context.customer_visible(_customer_pk(customer_id)):
+            # A customer outside the token's rows is answered exactly as a missing one.
+            raise LoyaltyError(
+                LoyaltyErrorCode.CUSTOMER_NOT_FOUND,
+                "no such customer",
+                field="customer_id",
+            )
         result = await run(engine)
     except LoyaltyError as error:
         return PointsEntryError(

@@ -10,7 +10,7 @@ import strawberry
 from c360.errors import InvalidArgumentError
 from c360.graphql.common import Node
 from c360.graphql.consent import Consent, load_consent
-from c360.graphql.context import GraphQLInfo
+from c360.graphql.context import Context, GraphQLInfo
 from c360.graphql.customers import (
     Attachment,
     ContactPoint,
@@ -34,6 +34,7 @@ from c360.graphql.loyalty import (
     load_ledger_entry,
     load_loyalty_account,
 )
+from c360.graphql.permissions import declared_scope
 from c360.graphql.warranty import (
     WarrantyClaim,
     WarrantyPolicy,
@@ -69,16 +70,59 @@ if set(_NODES) != NODE_TYPE_NAMES:  # an id type without a loader, or the revers
 NODE_TYPES: list[type[Node]] = [node_type for node_type, _ in _NODES.values()]
 
 
-async def _load(loaders: Loaders, global_id: str) -> Node | None:
+# The by-id loader of each customer-owned node type (the one its load function uses, so
+# asking it again costs nothing), to find the customer it belongs to.
+_OWNED_BY_ID = {
+    "Attachment": "attachment_by_id",
+    "Consent": "consent_by_id",
+    "ContactPoint": "contact_point_by_id",
+    "Holding": "holding_by_id",
+    "Interaction": "interaction_by_id",
+    "LoyaltyAccount": "loyalty_account_by_id",
+    "SupportTicket": "support_ticket_by_id",
+    "WarrantyClaim": "warranty_claim_by_id",
+    "WarrantyPolicy": "warranty_policy_by_id",
+}
+_SCOPES = {name: declared_scope(node_type) for name, (node_type, _) in _NODES.items()}
+
+
+async def _load(context: Context, global_id: str) -> Node | None:
+    """The node, or None when it does not exist or the caller may not see it.
+
+    A node of a type outside the token's scopes, or owned by a customer outside its
+    rows, is answered exactly as a missing one.
+    """
     type_name, pk = decode_id(global_id)
-    return await _NODES[type_name][1](loaders, pk)
+    scope = _SCOPES[type_name]
+    if scope is not None and scope not in context.scopes:
+        return None
+    node = await _NODES[type_name][1](context.loaders, pk)
+    if node is None or context.customer_scope.unrestricted:
+        return node
+    owner = await _owner(context.loaders, type_name, pk)
+    if owner is not None and not await context.customer_visible(owner):
+        return None
+    return node
+
+
+async def _owner(loaders: Loaders, type_name: str, pk: int) -> int | None:
+    """The id of the customer a node belongs to; None for shared ones (products, customers)."""
+    if type_name == "LedgerEntry":
+        entry = await loaders.ledger_entry_by_id.load(pk)
+        account = await loaders.loyalty_account_by_id.load(entry.account_id)
+        return None if account is None else int(account.customer_id)
+    loader_name = _OWNED_BY_ID.get(type_name)
+    if loader_name is None:
+        return None
+    row = await getattr(loaders, loader_name).load(pk)
+    return None if row is None else int(row.customer_id)
 
 
 @strawberry.type
 class NodeQuery:
     @strawberry.field(description="The object with this global id; null when there is none.")
     async def node(self, info: GraphQLInfo, id: strawberry.ID) -> Node | None:
-        return await _load(info.context.loaders, id)
+        return await _load(info.context, id)
 
     @strawberry.field(
         description=(
@@ -90,5 +134,5 @@ class NodeQuery:
             raise InvalidArgumentError(f"ids takes at most {MAX_NODES} ids, got {len(ids)}")
         for global_id in ids:  # refuse the whole list before loading any of it
             decode_id(global_id)
-        loaders = info.context.loaders
-        return list(await asyncio.gather(*(_load(loaders, global_id) for global_id in ids)))
+        context = info.context
+        return list(await asyncio.gather(*(_load(context, global_id) for global_id in ids)))

@@ -20,7 +20,7 @@ from strawberry.schema_directive import Location
 
 from c360.auth.scopes import Scope
 
-__all__ = ["RequiresScope", "requires"]
+__all__ = ["RequiresScope", "declared_scope", "requires"]
 
 
 @strawberry.schema_directive(
@@ -35,3 +35,12 @@ class RequiresScope:
 def requires(scope: Scope) -> list[object]:
     """The ``directives=`` value for a type or field that needs ``scope``."""
     return [RequiresScope(scope=scope.value)]
+
+
+def declared_scope(graphql_type: type) -> Scope | None:
+    """The scope a strawberry type declares for all its fields, if any."""
+    definition = getattr(graphql_type, "__strawberry_definition__", None)
+    for directive in getattr(definition, "directives", None) or ():
+        if isinstance(directive, RequiresScope):
+            return Scope(directive.scope)
+    return None

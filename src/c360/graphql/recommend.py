@@ -6,8 +6,10 @@ from decimal import Decimal
 
 import strawberry
 
+from c360.auth.scopes import Scope
 from c360.errors import InvalidArgumentError
 from c360.graphql.loaders import Loaders
+from c360.graphql.permissions import requires
 from c360.recommend.service import Offer
 
 __all__ = ["MAX_OFFERS", "ProductOffer", "offers_of"]
@@ -16,7 +18,10 @@ __all__ = ["MAX_OFFERS", "ProductOffer", "offers_of"]
 MAX_OFFERS = 10
 
 
-@strawberry.type(description="A product to offer a customer, with the model's reasons.")
+@strawberry.type(
+    directives=requires(Scope.RECOMMENDATIONS_READ),
+    description="A product to offer a customer, with the model's reasons.",
+)
 class ProductOffer:
     product_code: str
     product_name: str

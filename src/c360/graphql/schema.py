@@ -13,6 +13,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from c360.graphql.access import AccessPolicy
 from c360.graphql.customer_queries import CustomerQuery
 from c360.graphql.errors import ErrorPolicy
 from c360.graphql.loyalty_mutations import LoyaltyMutation
@@ -42,6 +43,7 @@ def _extensions() -> list[Any]:
         ErrorPolicy,
         lambda: ParserCache(maxsize=_DOCUMENT_CACHE_SIZE),
         lambda: ValidationCache(maxsize=_DOCUMENT_CACHE_SIZE),
+        AccessPolicy,  # after validation: it walks a valid document
     ]
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import strawberry
 from sqlalchemy import Row
 
+from c360.auth.scopes import Scope
 from c360.consent.repository import current_consents
 from c360.customers import digest
 from c360.graphql.common import Money
@@ -23,6 +24,7 @@ from c360.graphql.context import GraphQLInfo
 from c360.graphql.enums import CustomerFlag
 from c360.graphql.loaders import Loaders
 from c360.graphql.loyalty import LoyaltyTier, tier_of
+from c360.graphql.permissions import requires
 from c360.interactions.repository import InteractionStats
 
 __all__ = ["CustomerSummary"]
@@ -44,50 +46,66 @@ class CustomerSummary:
     customer_since: dt.date
     _customer: strawberry.Private[Row[Any]]
 
-    @strawberry.field(description="Positive balances of ACTIVE deposit holdings.")
+    @strawberry.field(
+        directives=requires(Scope.HOLDINGS_READ),
+        description="Positive balances of ACTIVE deposit holdings.",
+    )
     async def total_deposits(self, info: GraphQLInfo) -> list[Money]:
         return _money(digest.total_deposits(await self._holdings(info.context.loaders)))
 
     @strawberry.field(
+        directives=requires(Scope.HOLDINGS_READ),
         description=(
             "Owed on held lending and card holdings and overdrawn accounts, as positive amounts."
-        )
+        ),
     )
     async def total_debt(self, info: GraphQLInfo) -> list[Money]:
         return _money(digest.total_debt(await self._holdings(info.context.loaders)))
 
-    @strawberry.field
+    @strawberry.field(directives=requires(Scope.HOLDINGS_READ))
     async def products_held(self, info: GraphQLInfo) -> ProductsHeld:
         held = digest.held(await self._holdings(info.context.loaders))
         return ProductsHeld(count=len(held), codes=sorted({h.product_code for h in held}))
 
     @strawberry.field(
-        description="The tier of the customer's loyalty account (see Customer.loyalty)."
+        directives=requires(Scope.LOYALTY_READ),
+        description="The tier of the customer's loyalty account (see Customer.loyalty).",
     )
     async def loyalty_tier(self, info: GraphQLInfo) -> LoyaltyTier | None:
         account = await self._loyalty_account(info.context.loaders)
         return None if account is None else tier_of(account)
 
-    @strawberry.field(description="Null when the customer has no loyalty account.")
+    @strawberry.field(
+        directives=requires(Scope.LOYALTY_READ),
+        description="Null when the customer has no loyalty account.",
+    )
     async def points_balance(self, info: GraphQLInfo) -> int | None:
         account = await self._loyalty_account(info.context.loaders)
         return None if account is None else account.points_balance
 
-    @strawberry.field(description="ACTIVE policies whose cover has not ended.")
+    @strawberry.field(
+        directives=requires(Scope.WARRANTY_READ),
+        description="ACTIVE policies whose cover has not ended.",
+    )
     async def active_warranties(self, info: GraphQLInfo) -> int:
         loaders = info.context.loaders
         policies = await loaders.warranty_policies_by_customer_id.load(self._customer.id)
         return len(digest.active_warranties(policies, today=info.context.now.date()))
 
-    @strawberry.field(description="Tickets OPEN or PENDING.")
+    @strawberry.field(
+        directives=requires(Scope.INTERACTIONS_READ), description="Tickets OPEN or PENDING."
+    )
     async def open_tickets(self, info: GraphQLInfo) -> int:
         return len(digest.open_tickets(await self._tickets(info.context.loaders)))
 
-    @strawberry.field(description="When the latest interaction took place.")
+    @strawberry.field(
+        directives=requires(Scope.INTERACTIONS_READ),
+        description="When the latest interaction took place.",
+    )
     async def last_contact_at(self, info: GraphQLInfo) -> dt.datetime | None:
         return (await self._interaction_stats(info.context.loaders)).last_at
 
-    @strawberry.field
+    @strawberry.field(directives=requires(Scope.CUSTOMER_PII))
     async def flags(self, info: GraphQLInfo) -> list[CustomerFlag]:
         loaders = info.context.loaders
         holdings, accounts, tickets, history, stats = await asyncio.gather(

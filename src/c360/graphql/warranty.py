@@ -8,17 +8,21 @@ from typing import Any
 import strawberry
 from sqlalchemy import Row
 
+from c360.auth.scopes import Scope
 from c360.graphql.common import Money, Node, money
 from c360.graphql.context import GraphQLInfo
 from c360.graphql.enums import ClaimDecision, ClaimStatus, WarrantyKind, WarrantyStatus
 from c360.graphql.holdings import Product
 from c360.graphql.ids import encode_id
 from c360.graphql.loaders import Loaders
+from c360.graphql.permissions import requires
 
 __all__ = ["WarrantyClaim", "WarrantyPolicy", "load_warranty_claim", "load_warranty_policy"]
 
 
-@strawberry.type(description="A claim under a warranty policy.")
+@strawberry.type(
+    directives=requires(Scope.WARRANTY_READ), description="A claim under a warranty policy."
+)
 class WarrantyClaim(Node):
     defect_description: str
     reported_at: dt.datetime
@@ -40,7 +44,10 @@ class WarrantyClaim(Node):
         )
 
 
-@strawberry.type(description="A manufacturer or extended warranty on goods a customer bought.")
+@strawberry.type(
+    directives=requires(Scope.WARRANTY_READ),
+    description="A manufacturer or extended warranty on goods a customer bought.",
+)
 class WarrantyPolicy(Node):
     product: Product | None = strawberry.field(
         description="The catalogue entry of the goods, where the catalogue lists them."

@@ -45,9 +45,7 @@ class Interaction(Base):
     occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     # The holding or warranty policy the contact was about, where there is one.
     holding_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("holding.id"))
-    warranty_policy_id: Mapped[int | None] = mapped_column(
-        IdType, ForeignKey("warranty_policy.id")
-    )
+    warranty_policy_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("warranty_policy.id"))
 
 
 class SupportTicket(Base):
@@ -64,6 +62,4 @@ class SupportTicket(Base):
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     resolution: Mapped[str | None] = mapped_column(Text)
     holding_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("holding.id"))
-    warranty_policy_id: Mapped[int | None] = mapped_column(
-        IdType, ForeignKey("warranty_policy.id")
-    )
+    warranty_policy_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("warranty_policy.id"))

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from c360.customers.digest import POINTS_EXPIRY_WINDOW
+from c360.customers.visibility import UNRESTRICTED, CustomerScope
 from c360.graphql.db import RequestDatabase
-from c360.recommend.service import Recommender
 from c360.graphql.loaders.consent import ConsentByIdLoader, ConsentsByCustomerIdLoader
 from c360.graphql.loaders.customers import (
     AttachmentByIdLoader,
@@ -51,6 +51,7 @@ from c360.graphql.loaders.warranty import (
     WarrantyPoliciesByCustomerIdLoader,
     WarrantyPolicyByIdLoader,
 )
+from c360.recommend.service import Recommender
 
 __all__ = ["InteractionPage", "LedgerPage", "Loaders"]
 
@@ -60,11 +61,16 @@ class Loaders:
     db: RequestDatabase
     now: dt.datetime
     recommender: Recommender | None = None
+    # The customers the caller may see: every customer read starts from this loader
+    # or from a statement with the same condition, so rows outside it never load.
+    scope: CustomerScope = UNRESTRICTED
+    # Personal data in clear (the caller holds customer:pii); masked otherwise.
+    shows_pii: bool = False
 
     # customers
     @cached_property
     def customer_by_id(self) -> CustomerByIdLoader:
-        return CustomerByIdLoader(self.db)
+        return CustomerByIdLoader(self.db, scope=self.scope)
 
     @cached_property
     def contact_points_by_customer_id(self) -> ContactPointsByCustomerIdLoader:

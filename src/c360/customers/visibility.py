@@ -1,0 +1,86 @@
+"""Which customers a caller may see, as a SQL condition on the ``customer`` table.
+
+Row scoping is applied in the statement that reads customers (by id, listed, searched,
+counted), never by filtering rows after fetching them: a page holds only visible
+customers, ``totalCount`` counts only them, and nothing else leaves the database.
+
+- a partner sees customers whose newest PARTNER_SHARING consent for that partner grants it,
+  so a revocation hides the customer from the next statement on;
+- a signed-in customer sees itself;
+- a teller whose token names a branch sees that branch's customers;
+- everyone else (staff) sees every customer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Table, and_, exists, false, true, tuple_
+
+from c360.consent.models import Consent, ConsentPurpose
+from c360.customers.models import Customer
+
+__all__ = ["UNRESTRICTED", "CustomerScope", "visible_condition"]
+
+customer: Table = Customer.__table__  # type: ignore[assignment]
+consent: Table = Consent.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CustomerScope:
+    """The rows a caller is limited to; ``CustomerScope()`` limits nothing."""
+
+    partner_id: int | None = None
+    customer_id: int | None = None
+    branch: str | None = None
+    # A principal that should be limited but lacks what it is limited to (a partner
+    # token without a partner, say) sees nothing: deny by default.
+    nothing: bool = False
+
+    @property
+    def unrestricted(self) -> bool:
+        return (
+            not self.nothing
+            and self.partner_id is None
+            and self.customer_id is None
+            and self.branch is None
+        )
+
+
+UNRESTRICTED = CustomerScope()
+
+
+def visible_condition(scope: CustomerScope) -> ColumnElement[bool] | None:
+    """The WHERE clause on ``customer`` for ``scope``; None when it limits nothing."""
+    if scope.nothing:
+        return false()
+    clauses: list[ColumnElement[bool]] = []
+    if scope.customer_id is not None:
+        clauses.append(customer.c.id == scope.customer_id)
+    if scope.branch is not None:
+        clauses.append(customer.c.home_branch == scope.branch)
+    if scope.partner_id is not None:
+        clauses.append(_shares_with(scope.partner_id))
+    if not clauses:
+        return None
+    return and_(*clauses)
+
+
+def _shares_with(partner_id: int) -> ColumnElement[bool]:
+    # The newest row for (customer, PARTNER_SHARING, partner) grants: consents are
+    # append-only, so the state is the latest decision (ties broken by id).
+    granting: Table = consent.alias("sharing")  # type: ignore[assignment]
+    newer: Table = consent.alias("newer_sharing")  # type: ignore[assignment]
+    superseded = exists().where(
+        newer.c.customer_id == granting.c.customer_id,
+        newer.c.purpose == granting.c.purpose,
+        newer.c.partner_id == granting.c.partner_id,
+        tuple_(newer.c.captured_at, newer.c.id) > tuple_(granting.c.captured_at, granting.c.id),
+    )
+    return exists().where(
+        granting.c.customer_id == customer.c.id,
+        granting.c.purpose == ConsentPurpose.PARTNER_SHARING,
+        granting.c.partner_id == partner_id,
+        granting.c.granted == true(),
+        ~superseded,
+    )
