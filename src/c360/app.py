@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from c360.audit.recorder import AccessRecorder
 from c360.database import create_engine
 from c360.graphql.http import create_graphql_app
 from c360.settings import Settings, get_settings
@@ -31,11 +32,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings.database_url, pool_size=settings.database_pool_size, echo=settings.database_echo
     )
 
+    recorder = AccessRecorder(engine)
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            await recorder.close()  # the access records still queued
             await engine.dispose()
 
     async def healthz(_request: Request) -> JSONResponse:
@@ -47,7 +51,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             # A Route, not a Mount: a Mount would redirect POST /graphql to /graphql/.
-            Route("/graphql", create_graphql_app(engine=engine, settings=settings)),
+            Route(
+                "/graphql",
+                create_graphql_app(engine=engine, settings=settings, recorder=recorder),
+            ),
         ],
         lifespan=lifespan,
     )

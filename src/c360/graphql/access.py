@@ -20,9 +20,11 @@ operation name; per request, the check is a set difference. Introspection
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from threading import Lock
 
 from strawberry.extensions import SchemaExtension
@@ -46,7 +48,7 @@ from graphql import (
     get_named_type,
 )
 
-__all__ = ["AccessPolicy", "Requirements", "operation_requirements"]
+__all__ = ["AccessPolicy", "OperationInfo", "Requirements", "operation_requirements"]
 
 _CACHE_SIZE = 512
 
@@ -57,6 +59,22 @@ class Requirements:
 
     scopes: dict[Scope, str]
     introspection: bool
+
+    @property
+    def field_groups(self) -> frozenset[str]:
+        """The groups of data the operation reads, for the access audit: "holdings"..."""
+        return frozenset(
+            scope.value.partition(":")[0] for scope in self.scopes if scope.value.endswith(":read")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OperationInfo:
+    """What the access audit records of an operation (``Context.operation``)."""
+
+    name: str | None
+    hash: str
+    field_groups: frozenset[str]
 
 
 class _ScopeMap:
@@ -216,6 +234,15 @@ class AccessPolicy(SchemaExtension):
             context.operation_name,
         )
         principal = getattr(context.context, "principal", None)
+        groups = requirements.field_groups
+        if principal is not None and principal.has(Scope.CUSTOMER_PII) and "customer" in groups:
+            groups = groups | {"pii"}
+        if hasattr(context.context, "operation"):
+            context.context.operation = OperationInfo(
+                name=context.operation_name,
+                hash=_document_hash(context.query),
+                field_groups=groups,
+            )
         held = frozenset() if principal is None else principal.scopes
         errors = [
             _forbidden(f"This needs the scope {scope} (asked by {field}).", missing=[scope])
@@ -227,6 +254,11 @@ class AccessPolicy(SchemaExtension):
         if errors:
             context.pre_execution_errors = errors
         yield
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _document_hash(query: str | None) -> str:
+    return hashlib.sha256((query or "").encode()).hexdigest()
 
 
 def _forbidden(message: str, *, missing: list[Scope]) -> GraphQLError:

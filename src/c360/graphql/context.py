@@ -13,6 +13,7 @@ from strawberry import Info
 from c360.auth.principal import Principal
 from c360.auth.scopes import Role, Scope
 from c360.customers.visibility import UNRESTRICTED, CustomerScope
+from c360.graphql.access import OperationInfo
 from c360.graphql.db import RequestDatabase
 from c360.graphql.loaders import Loaders
 from c360.recommend.service import Recommender
@@ -34,6 +35,8 @@ class Context:
     request: Request | None = None
     # Lookups done once per request, e.g. the national-id hashing key.
     secret_key: str = field(default="", repr=False)
+    # Set before execution by AccessPolicy: what the access audit records of the operation.
+    operation: OperationInfo | None = None
 
     @property
     def scopes(self) -> frozenset[Scope]:

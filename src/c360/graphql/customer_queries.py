@@ -150,6 +150,7 @@ class CustomerQuery:
                     conn, filter=criteria, scope=info.context.customer_scope
                 )
 
+        info.context.loaders.read_customer_ids.update(row.id for row in rows[:limit])
         return build_connection(
             rows,
             limit=limit,
@@ -183,6 +184,7 @@ class CustomerQuery:
             async with context.db.connect() as conn:
                 return await count_matches(conn, plan, scope=context.customer_scope)
 
+        context.loaders.read_customer_ids.update(hit.customer.id for hit in hits[:limit])
         edges = [
             CustomerSearchEdge(
                 cursor=encode_cursor(_SEARCH_CURSOR, tag, offset + index),

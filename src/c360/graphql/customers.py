@@ -11,6 +11,7 @@ from sqlalchemy import Row
 from c360.auth.scopes import Scope
 from c360.customers import masking
 from c360.customers.digest import primary_loyalty_account
+from c360.graphql.audit import AccessLogEntry, access_log_of
 from c360.graphql.common import Node
 from c360.graphql.consent import Consent, consent_history_of, consents_of
 from c360.graphql.context import GraphQLInfo
@@ -285,6 +286,15 @@ class Customer(Node):
         return [Attachment.from_row(row) for row in rows]
 
     @strawberry.field(
+        directives=requires(Scope.AUDIT_READ),
+        description="Who read this customer's data through the API, newest first.",
+    )
+    async def access_log(
+        self, info: GraphQLInfo, first: int | None = 20, after: str | None = None
+    ) -> Connection[AccessLogEntry]:
+        return await access_log_of(info, self._row.id, first, after)
+
+    @strawberry.field(
         directives=requires(Scope.RECOMMENDATIONS_READ),
         description="Products to offer next, best first: never one the customer holds or is "
         "not eligible for, nor without consent to marketing.",
@@ -301,7 +311,10 @@ class Customer(Node):
 
 async def load_customer(loaders: Loaders, pk: int) -> Customer | None:
     row = await loaders.customer_by_id.load(pk)
-    return None if row is None else Customer.from_row(row, pii=loaders.shows_pii)
+    if row is None:
+        return None
+    loaders.read_customer_ids.add(row.id)
+    return Customer.from_row(row, pii=loaders.shows_pii)
 
 
 async def load_contact_point(loaders: Loaders, pk: int) -> ContactPoint | None:

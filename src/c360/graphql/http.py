@@ -29,6 +29,7 @@ from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
+from c360.audit.recorder import AccessRecord, AccessRecorder
 from c360.auth.authenticate import AuthenticationError, bearer_authenticator
 from c360.auth.principal import Principal
 from c360.graphql.context import Context
@@ -42,6 +43,9 @@ __all__ = ["create_graphql_app"]
 
 logger = logging.getLogger("c360.graphql")
 
+# Why the caller looks (a case or ticket number, "branch visit"...), kept in the access log.
+PURPOSE_HEADER = "X-C360-Purpose"
+
 _HTTP_CODES = {
     404: ApiErrorCode.NOT_FOUND,
     405: ApiErrorCode.METHOD_NOT_ALLOWED,
@@ -53,27 +57,40 @@ Authenticate = Callable[[Request], Awaitable[Principal]]
 
 
 def create_graphql_app(
-    *, engine: AsyncEngine, settings: Settings, authenticate: Authenticate | None = None
+    *,
+    engine: AsyncEngine,
+    settings: Settings,
+    recorder: AccessRecorder,
+    authenticate: Authenticate | None = None,
 ) -> ASGIApp:
     """The GraphQL endpoint over ``engine``, to mount at ``/graphql``.
 
-    ``authenticate`` defaults to bearer tokens and JWTs (``c360.auth``); tests of
-    other behaviour may pass their own.
+    Every read of customer data is handed to ``recorder`` (the access audit; its owner
+    closes it at shutdown). ``authenticate`` defaults to bearer tokens and JWTs
+    (``c360.auth``); tests of other behaviour may pass their own.
     """
     if authenticate is None:
         authenticate = bearer_authenticator(engine=engine, settings=settings)
-    return _GraphQLApp(engine=engine, settings=settings, authenticate=authenticate)
+    return _GraphQLApp(
+        engine=engine, settings=settings, recorder=recorder, authenticate=authenticate
+    )
 
 
 class _GraphQLApp(GraphQL[Context, None]):
     def __init__(
-        self, *, engine: AsyncEngine, settings: Settings, authenticate: Authenticate
+        self,
+        *,
+        engine: AsyncEngine,
+        settings: Settings,
+        recorder: AccessRecorder,
+        authenticate: Authenticate,
     ) -> None:
         super().__init__(
             schema, graphql_ide=None, allow_queries_via_get=True, subscription_protocols=()
         )
         self._engine = engine
         self._settings = settings
+        self._recorder = recorder
         self._authenticate = authenticate
         # One per process: it loads the newest model artefact and notices a retrain.
         self._recommender = Recommender.from_model_dir()
@@ -94,6 +111,7 @@ class _GraphQLApp(GraphQL[Context, None]):
                 recommender=self._recommender,
             )
             response = await self.run(request, context=context)
+            self._audit(context, request)
         except AuthenticationError as exc:
             response = _unauthenticated(exc)
         except HTTPException as exc:
@@ -108,6 +126,27 @@ class _GraphQLApp(GraphQL[Context, None]):
             if context is not None:
                 await context.db.close()
         await response(scope, receive, send)
+
+    def _audit(self, context: Context, request: Request) -> None:
+        read = context.loaders.read_customer_ids
+        principal = context.principal
+        if not read or principal is None or context.operation is None:
+            return
+        purpose = request.headers.get(PURPOSE_HEADER)
+        self._recorder.record(
+            AccessRecord(
+                customer_ids=read,
+                accessed_at=context.now,
+                subject=principal.subject,
+                role=principal.role.value,
+                partner_id=principal.partner_id,
+                field_groups=context.operation.field_groups,
+                operation_name=context.operation.name,
+                operation_hash=context.operation.hash,
+                purpose=None if purpose is None else purpose[:100],
+                request_id=uuid.uuid4().hex,
+            )
+        )
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         try:

@@ -97,11 +97,13 @@ async def _load(context: Context, global_id: str) -> Node | None:
     if scope is not None and scope not in context.scopes:
         return None
     node = await _NODES[type_name][1](context.loaders, pk)
-    if node is None or context.customer_scope.unrestricted:
-        return node
-    owner = await _owner(context.loaders, type_name, pk)
-    if owner is not None and not await context.customer_visible(owner):
+    if node is None:
         return None
+    owner = await _owner(context.loaders, type_name, pk)
+    if owner is not None:
+        if not await context.customer_visible(owner):
+            return None
+        context.loaders.read_customer_ids.add(owner)
     return node
 
 

@@ -8,12 +8,16 @@ the holdings list, say) is read once.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from c360.customers.digest import POINTS_EXPIRY_WINDOW
 from c360.customers.visibility import UNRESTRICTED, CustomerScope
 from c360.graphql.db import RequestDatabase
+from c360.graphql.loaders.audit import (
+    AccessLogByCustomerIdLoader,
+    AccessLogCountByCustomerIdLoader,
+)
 from c360.graphql.loaders.consent import ConsentByIdLoader, ConsentsByCustomerIdLoader
 from c360.graphql.loaders.customers import (
     AttachmentByIdLoader,
@@ -66,6 +70,8 @@ class Loaders:
     scope: CustomerScope = UNRESTRICTED
     # Personal data in clear (the caller holds customer:pii); masked otherwise.
     shows_pii: bool = False
+    # The customers whose data this request read, for the access audit.
+    read_customer_ids: set[int] = field(default_factory=set)
 
     # customers
     @cached_property
@@ -174,6 +180,15 @@ class Loaders:
     @cached_property
     def consent_by_id(self) -> ConsentByIdLoader:
         return ConsentByIdLoader(self.db)
+
+    # access audit
+    @cached_property
+    def access_log_by_customer_id(self) -> AccessLogByCustomerIdLoader:
+        return AccessLogByCustomerIdLoader(self.db)
+
+    @cached_property
+    def access_log_count_by_customer_id(self) -> AccessLogCountByCustomerIdLoader:
+        return AccessLogCountByCustomerIdLoader(self.db)
 
     # recommendations
     @cached_property
