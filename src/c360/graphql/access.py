@@ -52,6 +52,14 @@ __all__ = ["AccessPolicy", "OperationInfo", "Requirements", "operation_requireme
 
 _CACHE_SIZE = 512
 
+# Where personal data is (what c360.customers.masking masks), for the access audit's
+# "pii" field group.
+_PERSONAL_TYPES = frozenset({"ContactPoint", "Attachment"})
+_PERSONAL_FIELDS = frozenset(
+    ("Customer", name)
+    for name in ("displayName", "givenName", "familyName", "birthDate", "nationalIdLast4")
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Requirements:
@@ -59,6 +67,8 @@ class Requirements:
 
     scopes: dict[Scope, str]
     introspection: bool
+    # Selects a field that holds personal data (masked without customer:pii).
+    personal_data: bool = False
 
     @property
     def field_groups(self) -> frozenset[str]:
@@ -113,6 +123,7 @@ class _Walker:
         }
         self.found: dict[Scope, str] = {}
         self.introspection = False
+        self.personal_data = False
         # A fragment spread many times under the same type is walked once.
         self.walked: set[tuple[str, str]] = set()
 
@@ -147,6 +158,8 @@ class _Walker:
         field = parent.fields.get(name)
         if field is None:  # validation has refused it already
             return
+        if parent.name in _PERSONAL_TYPES or (parent.name, name) in _PERSONAL_FIELDS:
+            self.personal_data = True
         scope = self.scopes.needed(parent.name, name)
         if scope is not None:
             self.found.setdefault(scope, f"{parent.name}.{name}")
@@ -208,7 +221,11 @@ def operation_requirements(
         root = schema.get_root_type(definition.operation)
         if root is not None:
             walker.walk(definition.selection_set, root)
-    return Requirements(scopes=walker.found, introspection=walker.introspection)
+    return Requirements(
+        scopes=walker.found,
+        introspection=walker.introspection,
+        personal_data=walker.personal_data,
+    )
 
 
 _requirements = _RequirementsCache()
@@ -235,8 +252,12 @@ class AccessPolicy(SchemaExtension):
         )
         principal = getattr(context.context, "principal", None)
         groups = requirements.field_groups
-        if principal is not None and principal.has(Scope.CUSTOMER_PII) and "customer" in groups:
-            groups = groups | {"pii"}
+        if (
+            requirements.personal_data
+            and principal is not None
+            and principal.has(Scope.CUSTOMER_PII)
+        ):
+            groups = groups | {"pii"}  # personal data read in clear, not masked
         if hasattr(context.context, "operation"):
             context.context.operation = OperationInfo(
                 name=context.operation_name,
