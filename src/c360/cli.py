@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from c360 import migrations
+from c360.auth.cli import token_app
 from c360.loyalty.cli import loyalty_app
 from c360.recommend.cli import recommend_app
 from c360.settings import Settings, get_settings
@@ -29,6 +30,7 @@ db_app = typer.Typer(help="Database migrations (Alembic, kept in db/migrations).
 app.add_typer(db_app, name="db")
 app.add_typer(loyalty_app, name="loyalty")
 app.add_typer(recommend_app, name="recommend")
+app.add_typer(token_app, name="token")
 
 console = Console(stderr=True)
 

@@ -1,5 +1,6 @@
 """Every domain's tables, imported in one place so ``Base.metadata`` knows them all."""
 
+from c360.auth.models import ApiToken
 from c360.consent.models import Consent, Partner
 from c360.customers.models import Attachment, ContactPoint, Customer
 from c360.database import Base
@@ -10,6 +11,7 @@ from c360.loyalty.models import LoyaltyAccount, LoyaltyLedgerEntry, LoyaltyProgr
 from c360.warranty.models import WarrantyClaim, WarrantyPolicy
 
 __all__ = [
+    "ApiToken",
     "Attachment",
     "Base",
     "Consent",
