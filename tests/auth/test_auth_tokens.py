@@ -188,6 +188,13 @@ async def test_unknown_and_malformed_tokens_are_refused(auth_db: AuthDatabase) -
     assert log.statements == []  # refused without a database round trip
 
 
+async def test_a_new_secret_key_invalidates_every_token(auth_db: AuthDatabase) -> None:
+    _, token = await issue(auth_db)
+    with pytest.raises(AuthenticationError) as caught:
+        await tokens.verify_token(token, engine=auth_db.engine, secret_key="rotated", now=NOW)
+    assert caught.value.reason is AuthFailure.INVALID
+
+
 async def test_client_message_does_not_tell_unknown_from_expired_or_revoked(
     auth_db: AuthDatabase,
 ) -> None:
