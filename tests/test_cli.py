@@ -14,7 +14,9 @@ from sqlalchemy import inspect
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_c360(*args: str, database_url: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_c360(
+    *args: str, database_url: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "C360_DATABASE_URL": database_url}
     return subprocess.run(
         [sys.executable, "-m", "c360", *args],

@@ -59,9 +59,7 @@ def test_the_readme_example_query_returns_the_readme_answer(database_factory) ->
 
     with running_server("--demo", database_url=database_url) as base_url:
         readme_url = httpx.URL(url)
-        response = httpx.get(
-            f"{base_url}{readme_url.path}", params={"query": query}, timeout=30
-        )
+        response = httpx.get(f"{base_url}{readme_url.path}", params={"query": query}, timeout=30)
 
     assert response.status_code == 200, response.text
     answer = response.json()
@@ -69,7 +67,14 @@ def test_the_readme_example_query_returns_the_readme_answer(database_factory) ->
     assert without_clock_dependent_fields(answer) == without_clock_dependent_fields(expected)
 
     customer = answer["data"]["customer"]
-    every_section = ("contactPoints", "holdings", "warranties", "tickets", "consents", "attachments")
+    every_section = (
+        "contactPoints",
+        "holdings",
+        "warranties",
+        "tickets",
+        "consents",
+        "attachments",
+    )
     assert all(customer[section] for section in every_section)
     assert customer["loyalty"]["pointsBalance"] > 0
     assert customer["interactions"]["totalCount"] > 0

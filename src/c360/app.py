@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from c360.audit.recorder import AccessRecorder
+from c360.auth import tokens
 from c360.database import create_engine
 from c360.graphql.http import create_graphql_app
 from c360.settings import Settings, get_settings
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await recorder.close()  # the access records still queued
+            await tokens.flush_last_used()  # the tokens' last-use times still being written
             await engine.dispose()
 
     async def healthz(_request: Request) -> JSONResponse:

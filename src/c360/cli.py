@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from c360 import migrations
 from c360.audit.cli import audit_app
+from c360.auth.cli import token_app
 from c360.loyalty.cli import loyalty_app
 from c360.recommend.cli import recommend_app
 from c360.settings import Settings, get_settings
@@ -33,6 +34,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
 app.add_typer(loyalty_app, name="loyalty")
 app.add_typer(recommend_app, name="recommend")
+app.add_typer(token_app, name="token")
 
 console = Console(stderr=True)
 

@@ -1,6 +1,7 @@
 """Every domain's tables, imported in one place so ``Base.metadata`` knows them all."""
 
 from c360.audit.models import AccessLogEntry
+from c360.auth.models import ApiToken
 from c360.consent.models import Consent, Partner
 from c360.customers.models import Attachment, ContactPoint, Customer
 from c360.database import Base
@@ -12,6 +13,7 @@ from c360.warranty.models import WarrantyClaim, WarrantyPolicy
 
 __all__ = [
     "AccessLogEntry",
+    "ApiToken",
     "Attachment",
     "Base",
     "Consent",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,21 @@ class Settings(BaseSettings):
     demo_seed: int = 42
     log_level: str = "info"
 
+    # Authentication (c360.auth). A verified opaque token is remembered in process for
+    # this long: a revocation made by another process takes effect within it (one made
+    # in the same process at once). 0 looks every request up in the database.
+    token_cache_seconds: float = Field(default=2.0, ge=0, le=60)
+    # The identity provider's public keys (a JWKS document), from a file or the variable
+    # itself. Never fetched over the network: rotate keys by updating it and restarting.
+    # Without one, JWTs are refused and only c360 tokens are accepted.
+    jwks_file: Path | None = None
+    jwks: str | None = None
+    # Required claims of every accepted JWT; both must be set when a key set is.
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    # Clock skew allowed between the identity provider and us, for exp, nbf and iat.
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         if (
@@ -41,6 +57,19 @@ class Settings(BaseSettings):
         ):
             raise ValueError("C360_SECRET_KEY must be set in production")
         return self
+
+    @model_validator(mode="after")
+    def _require_issuer_and_audience_with_a_key_set(self) -> Settings:
+        if self.jwks_file is not None and self.jwks is not None:
+            raise ValueError("set C360_JWKS_FILE or C360_JWKS, not both")
+        if self.jwt_enabled and not (self.jwt_issuer and self.jwt_audience):
+            raise ValueError("a JWT key set needs C360_JWT_ISSUER and C360_JWT_AUDIENCE")
+        return self
+
+    @property
+    def jwt_enabled(self) -> bool:
+        """Whether JWTs are accepted: a public key set is configured."""
+        return self.jwks_file is not None or self.jwks is not None
 
     @property
     def is_sqlite(self) -> bool:

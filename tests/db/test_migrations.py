@@ -43,7 +43,8 @@ async def test_downgrade_to_base_removes_every_table(empty_database_url: str) ->
 
 
 CUSTOMER_OWNED_TABLES = sorted(
-    name for name, table in Base.metadata.tables.items()
+    name
+    for name, table in Base.metadata.tables.items()
     if "customer_id" in table.c and name != "customer"
 )
 

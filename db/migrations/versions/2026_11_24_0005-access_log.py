@@ -1,7 +1,7 @@
 """The access audit: one row per customer per request that read its data.
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-24 20:40:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import c360.database
 
 revision: str = '0005'
-down_revision: str | None = '0001'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

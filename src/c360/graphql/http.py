@@ -30,7 +30,8 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from c360.audit.recorder import AccessRecord, AccessRecorder
-from c360.auth.authenticate import AuthenticationError, bearer_authenticator
+from c360.auth.authenticate import bearer_authenticator
+from c360.auth.errors import AuthenticationError
 from c360.auth.principal import Principal
 from c360.graphql.context import Context
 from c360.graphql.errors import INTERNAL_MESSAGE, ApiErrorCode, present_error, request_error
@@ -195,11 +196,10 @@ def _http_error(exc: HTTPException) -> Response:
 
 
 def _unauthenticated(exc: AuthenticationError) -> Response:
-    # One answer for every failure, so a caller cannot tell an unknown token from a
-    # revoked one; the log has the reason.
-    logger.info("refused /graphql: %s", exc.reason)
-    response = _json_error(401, exc.public_message, ApiErrorCode.UNAUTHENTICATED)
-    response.headers["WWW-Authenticate"] = 'Bearer realm="c360"'
+    # One message for an unknown, expired or revoked token, so a caller cannot tell
+    # them apart; c360.auth has logged the reason.
+    response = _json_error(401, exc.message, ApiErrorCode.UNAUTHENTICATED)
+    response.headers["WWW-Authenticate"] = exc.www_authenticate
     return response
 
 
