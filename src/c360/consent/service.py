@@ -9,8 +9,8 @@ states, so revoking a purpose the customer never decided on records the refusal.
 Writes for one customer are serialised (its row is locked on PostgreSQL, the database
 on SQLite), so two identical grants at once cannot both append. The new row is the
 newest of its key by (``captured_at``, ``id``), the order ``current_consents`` reads:
-``captured_at`` is now, or the newest row's own time should that be later (a clock
-ahead elsewhere), never earlier.
+``captured_at`` is now, or the newest row's own time should that be later (a request
+that started later but committed first, or a clock ahead elsewhere), never earlier.
 """
 
 from __future__ import annotations
