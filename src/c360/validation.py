@@ -13,13 +13,14 @@ from decimal import Decimal
 
 __all__ = [
     "CLOCK_SKEW",
+    "EARLIEST_TIME",
     "MAX_TEXT_LENGTH",
     "InvalidInput",
     "aware_utc",
     "currency_code",
     "money_amount",
-    "not_in_future",
     "optional_text",
+    "past_time",
     "required_text",
 ]
 
@@ -27,6 +28,8 @@ __all__ = [
 MAX_TEXT_LENGTH = 4000
 # A client's clock may run a little ahead of ours; further ahead is an error.
 CLOCK_SKEW = dt.timedelta(minutes=5)
+# Nothing c360 records happened before this; an earlier time is a typing error.
+EARLIEST_TIME = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _CENT = Decimal("0.01")
 
@@ -59,11 +62,14 @@ def aware_utc(field: str, value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
-def not_in_future(field: str, value: dt.datetime, *, now: dt.datetime) -> dt.datetime:
-    """``value`` in UTC; refused when it is later than ``now`` (give or take clock skew)."""
+def past_time(field: str, value: dt.datetime, *, now: dt.datetime) -> dt.datetime:
+    """``value`` in UTC; refused when it is later than ``now`` (give or take clock skew)
+    or earlier than 1970."""
     value = aware_utc(field, value)
     if value > now + CLOCK_SKEW:
         raise InvalidInput(field, f"{_camel(field)} is in the future")
+    if value < EARLIEST_TIME:
+        raise InvalidInput(field, f"{_camel(field)} is before {EARLIEST_TIME.year}")
     return value
 
 

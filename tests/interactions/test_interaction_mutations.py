@@ -168,6 +168,7 @@ _RECORD_REFUSALS = [
     ({"agent": "a" * 81}, "INVALID_INPUT", "agent"),
     ({"occurredAt": _FUTURE}, "INVALID_INPUT", "occurredAt"),
     ({"occurredAt": "2026-01-01T10:00:00"}, "INVALID_INPUT", "occurredAt"),
+    ({"occurredAt": "1969-12-31T23:59:59+00:00"}, "INVALID_INPUT", "occurredAt"),
     ({"customerId": gid("Customer", 999_999)}, "CUSTOMER_NOT_FOUND", "customerId"),
     ({"customerId": gid("Holding", 1)}, "INVALID_INPUT", "customerId"),
     ({"customerId": "not-an-id"}, "INVALID_INPUT", "customerId"),

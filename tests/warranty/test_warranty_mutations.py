@@ -373,6 +373,7 @@ async def test_file_claim_refusals_write_nothing(
         ({"defectDescription": "d" * 4001}, "INVALID_INPUT", "defectDescription"),
         ({"reportedAt": future}, "INVALID_INPUT", "reportedAt"),
         ({"reportedAt": "2026-01-01T10:00:00"}, "INVALID_INPUT", "reportedAt"),
+        ({"reportedAt": "1900-01-01T10:00:00+00:00"}, "INVALID_INPUT", "reportedAt"),
         ({"reportedAt": f"{days(-101)}T12:00:00+00:00"}, "OUTSIDE_COVERAGE", "reportedAt"),
         ({"policyId": cancelled["id"]}, "POLICY_NOT_ACTIVE", "policyId"),
         ({"policyId": expired["id"]}, "OUTSIDE_COVERAGE", "policyId"),

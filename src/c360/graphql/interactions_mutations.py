@@ -78,7 +78,7 @@ class RecordInteractionInput:
         default=None, description=f"Who handled it, up to {service.MAX_AGENT_LENGTH} characters."
     )
     occurred_at: dt.datetime | None = strawberry.field(
-        default=None, description="Defaults to now; never in the future."
+        default=None, description="Defaults to now; not in the future, not before 1970."
     )
     holding_id: strawberry.ID | None = strawberry.field(
         default=None, description="The customer's holding it was about."

@@ -109,7 +109,7 @@ class FileWarrantyClaimInput:
     policy_id: strawberry.ID
     defect_description: str = strawberry.field(description=f"1 to {MAX_TEXT_LENGTH} characters.")
     reported_at: dt.datetime | None = strawberry.field(
-        default=None, description="Defaults to now; never in the future."
+        default=None, description="Defaults to now; not in the future, not before 1970."
     )
 
 

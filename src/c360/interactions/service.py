@@ -29,8 +29,8 @@ from c360.transactions import customer_exists, write_transaction
 from c360.validation import (
     MAX_TEXT_LENGTH,
     aware_utc,
-    not_in_future,
     optional_text,
+    past_time,
     required_text,
 )
 from c360.warranty.models import WarrantyPolicy
@@ -86,7 +86,7 @@ async def record_interaction(
         "agent": optional_text("agent", agent, max_length=MAX_AGENT_LENGTH),
         "occurred_at": now
         if occurred_at is None
-        else not_in_future("occurred_at", occurred_at, now=now),
+        else past_time("occurred_at", occurred_at, now=now),
         "holding_id": holding_id,
         "warranty_policy_id": warranty_policy_id,
     }

@@ -37,8 +37,8 @@ from c360.validation import (
     aware_utc,
     currency_code,
     money_amount,
-    not_in_future,
     optional_text,
+    past_time,
     required_text,
 )
 from c360.warranty import repository
@@ -142,7 +142,7 @@ async def file_warranty_claim(
     description = required_text(
         "defect_description", defect_description, max_length=MAX_TEXT_LENGTH
     )
-    reported = now if reported_at is None else not_in_future("reported_at", reported_at, now=now)
+    reported = now if reported_at is None else past_time("reported_at", reported_at, now=now)
     async with write_transaction(engine) as conn:
         covered = await _lock_policy(conn, policy_id)
         if covered.status == WarrantyStatus.CANCELLED:
