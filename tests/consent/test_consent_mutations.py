@@ -236,3 +236,11 @@ async def test_concurrent_identical_grants_append_one_row(api: Api, world: World
     assert Counter(result["recorded"] for result in results) == Counter({True: 1, False: 7})
     assert len({result["consent"]["id"] for result in results}) == 1
     assert len(await rows_of(api.engine, consent, customer_id=customer_id)) == 1
+
+
+async def test_a_source_at_its_column_size_is_stored_whole(api: Api, world: World) -> None:
+    customer_id = await world.customer()
+    result = await call(api, GRANT, **decision(customer_id, source="s" * 40))
+    assert result["consent"]["source"] == "s" * 40
+    (row,) = await rows_of(api.engine, consent, customer_id=customer_id)
+    assert row.source == "s" * 40

@@ -143,10 +143,17 @@ async def test_record_interaction_defaults_to_now_and_reaches_the_read_api(
 ) -> None:
     customer_id = await world.customer()
     before = dt.datetime.now(dt.UTC)
-    result = await call(api, RECORD, **visit(customer_id, channel="PHONE", topic="t" * 80))
+    result = await call(
+        api,
+        RECORD,
+        **visit(customer_id, channel="PHONE", topic="t" * 80, agent="a" * 80, summary="s" * 4000),
+    )
     occurred = parse_time(result["interaction"]["occurredAt"])
     assert before - dt.timedelta(seconds=1) <= occurred <= dt.datetime.now(dt.UTC)
-    assert result["interaction"]["summary"] is None
+    assert (result["interaction"]["agent"], result["interaction"]["summary"]) == (
+        "a" * 80,
+        "s" * 4000,
+    )
     data = await api.data(
         "query($id: ID!) { customer(id: $id) { interactions(first: 5) {"
         " totalCount edges { node { id topic } } } summary { lastContactAt } } }",
@@ -282,12 +289,18 @@ async def test_open_ticket_stores_an_open_ticket(api: Api, world: World) -> None
     assert row.opened_at == parse_time(body["openedAt"])
     default = await new_ticket(api, customer_id)
     assert (default["priority"], default["channel"]) == ("NORMAL", None)
+    longest = await call(api, OPEN, customerId=gid("Customer", customer_id), subject="s" * 200)
+    assert longest["ticket"]["subject"] == "s" * 200
     data = await api.data(
         "query($id: ID!) { customer(id: $id) { summary { openTickets } tickets { id } } }",
         {"id": gid("Customer", customer_id)},
     )
-    assert data["customer"]["summary"]["openTickets"] == 2
-    assert {t["id"] for t in data["customer"]["tickets"]} == {body["id"], default["id"]}
+    assert data["customer"]["summary"]["openTickets"] == 3
+    assert {t["id"] for t in data["customer"]["tickets"]} == {
+        body["id"],
+        default["id"],
+        longest["ticket"]["id"],
+    }
 
 
 @pytest.mark.parametrize(

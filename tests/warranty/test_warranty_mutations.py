@@ -99,7 +99,8 @@ async def registered(api: Api, customer_id: int, **extra: Any) -> dict[str, Any]
 
 
 async def filed(api: Api, policy_gid: str, **extra: Any) -> dict[str, Any]:
-    result = await call(api, FILE, policyId=policy_gid, defectDescription="Screen dark.", **extra)
+    claim_input = {"policyId": policy_gid, "defectDescription": "Screen dark.", **extra}
+    result = await call(api, FILE, **claim_input)
     assert result["__typename"] == "WarrantyClaimSuccess", result
     return result["claim"]  # type: ignore[no-any-return]
 
@@ -491,3 +492,18 @@ async def test_concurrent_claims_on_one_policy_leave_one_open(api: Api, world: W
     outcomes = Counter(result.get("code", "OK") for result in results)
     assert outcomes == Counter({"OK": 1, "CLAIM_ALREADY_OPEN": 7})
     assert len(await rows_of(api.engine, claim, customer_id=customer_id)) == 1
+
+
+async def test_strings_at_their_column_sizes_are_stored_whole(api: Api, world: World) -> None:
+    customer_id = await world.customer()
+    body = await registered(
+        api, customer_id, productModel="m" * 120, manufacturer="f" * 80, serialNumber="s" * 64
+    )
+    assert (body["productModel"], body["manufacturer"], body["serialNumber"]) == (
+        "m" * 120,
+        "f" * 80,
+        "s" * 64,
+    )
+    other = await registered(api, customer_id)
+    claimed = await filed(api, other["id"], defectDescription="d" * 4000)
+    assert claimed["defectDescription"] == "d" * 4000
