@@ -282,6 +282,15 @@ async def test_a_second_policy_of_a_kind_on_a_device_is_a_duplicate(api: Api, wo
     assert len(await rows_of(api.engine, policy, customer_id=customer_id)) == 4
 
 
+async def test_a_duplicate_beyond_ascii_is_found(api: Api, world: World) -> None:
+    customer_id = await world.customer()
+    await registered(api, customer_id, manufacturer="Großmann", serialNumber="ß-1")
+    again = await call(
+        api, REGISTER, **warranty(customer_id, manufacturer="Großmann", serialNumber="ß-1")
+    )
+    assert again["code"] == "DUPLICATE_POLICY"
+
+
 async def test_a_cancelled_policy_does_not_block_a_new_one(api: Api, world: World) -> None:
     customer_id = await world.customer()
     first = await registered(api, customer_id, serialNumber="SN-88")

@@ -27,7 +27,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, Table, func, insert, select, update
+from sqlalchemy import Row, Table, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from c360.holdings.models import Product
@@ -281,13 +281,14 @@ async def _check_not_duplicate(conn: AsyncConnection, values: dict[str, Any]) ->
     same_maker = (
         policy.c.manufacturer.is_(None)
         if manufacturer is None
-        else func.upper(policy.c.manufacturer) == manufacturer.upper()
+        else func.upper(policy.c.manufacturer) == func.upper(literal(manufacturer))
     )
     clash = await conn.scalar(
         select(policy.c.id)
         .where(
             policy.c.customer_id == values["customer_id"],
-            func.upper(policy.c.serial_number) == values["serial_number"].upper(),
+            # The database's upper() on both sides: Python's differs beyond ASCII ("ß").
+            func.upper(policy.c.serial_number) == func.upper(literal(values["serial_number"])),
             same_maker,
             policy.c.kind == values["kind"],
             policy.c.status != WarrantyStatus.CANCELLED,
