@@ -14,10 +14,13 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from c360.graphql.access import AccessPolicy
+from c360.graphql.consent_mutations import ConsentMutation
 from c360.graphql.customer_queries import CustomerQuery
 from c360.graphql.errors import ErrorPolicy
+from c360.graphql.interactions_mutations import InteractionMutation
 from c360.graphql.loyalty_mutations import LoyaltyMutation
 from c360.graphql.node import NODE_TYPES, NodeQuery
+from c360.graphql.warranty_mutations import WarrantyMutation
 from graphql import GraphQLError
 
 __all__ = ["schema"]
@@ -26,7 +29,9 @@ __all__ = ["schema"]
 _DOCUMENT_CACHE_SIZE = 512
 
 Query = merge_types("Query", (CustomerQuery, NodeQuery))
-Mutation = merge_types("Mutation", (LoyaltyMutation,))
+Mutation = merge_types(
+    "Mutation", (LoyaltyMutation, InteractionMutation, WarrantyMutation, ConsentMutation)
+)
 
 
 class _Schema(strawberry.Schema):
