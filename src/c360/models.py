@@ -1,6 +1,7 @@
 """Every domain's tables, imported in one place so ``Base.metadata`` knows them all."""
 
 from c360.consent.models import Consent, Partner
+from c360.customers.history import CustomerChange
 from c360.customers.models import Attachment, ContactPoint, Customer
 from c360.database import Base
 from c360.holdings.models import Holding, Product
@@ -15,6 +16,7 @@ __all__ = [
     "Consent",
     "ContactPoint",
     "Customer",
+    "CustomerChange",
     "Holding",
     "Interaction",
     "LoyaltyAccount",

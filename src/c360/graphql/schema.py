@@ -13,6 +13,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from c360.graphql.customer_mutations import CustomerMutation
 from c360.graphql.customer_queries import CustomerQuery
 from c360.graphql.errors import ErrorPolicy
 from c360.graphql.loyalty_mutations import LoyaltyMutation
@@ -25,7 +26,7 @@ __all__ = ["schema"]
 _DOCUMENT_CACHE_SIZE = 512
 
 Query = merge_types("Query", (CustomerQuery, NodeQuery))
-Mutation = merge_types("Mutation", (LoyaltyMutation,))
+Mutation = merge_types("Mutation", (CustomerMutation, LoyaltyMutation))
 
 
 class _Schema(strawberry.Schema):

@@ -13,8 +13,12 @@ from functools import cached_property
 
 from c360.customers.digest import POINTS_EXPIRY_WINDOW
 from c360.graphql.db import RequestDatabase
-from c360.recommend.service import Recommender
 from c360.graphql.loaders.consent import ConsentByIdLoader, ConsentsByCustomerIdLoader
+from c360.graphql.loaders.customer_history import (
+    CustomerChangeCountByCustomerIdLoader,
+    CustomerChangesByCustomerIdLoader,
+    HistoryPage,
+)
 from c360.graphql.loaders.customers import (
     AttachmentByIdLoader,
     AttachmentsByCustomerIdLoader,
@@ -51,8 +55,9 @@ from c360.graphql.loaders.warranty import (
     WarrantyPoliciesByCustomerIdLoader,
     WarrantyPolicyByIdLoader,
 )
+from c360.recommend.service import Recommender
 
-__all__ = ["InteractionPage", "LedgerPage", "Loaders"]
+__all__ = ["HistoryPage", "InteractionPage", "LedgerPage", "Loaders"]
 
 
 @dataclass(kw_only=True)
@@ -81,6 +86,14 @@ class Loaders:
     @cached_property
     def attachment_by_id(self) -> AttachmentByIdLoader:
         return AttachmentByIdLoader(self.db)
+
+    @cached_property
+    def customer_changes_by_customer_id(self) -> CustomerChangesByCustomerIdLoader:
+        return CustomerChangesByCustomerIdLoader(self.db)
+
+    @cached_property
+    def customer_change_count_by_customer_id(self) -> CustomerChangeCountByCustomerIdLoader:
+        return CustomerChangeCountByCustomerIdLoader(self.db)
 
     # holdings
     @cached_property
