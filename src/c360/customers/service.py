@@ -390,12 +390,10 @@ def _clean_new_contacts(
 
 
 def _profile_history(row: Mapping[str, Any]) -> list[FieldChange]:
-    """A new customer's history: every field it was created with."""
-    empty = dict.fromkeys(row)
-    empty["interests"] = []
-    return [FieldChange("partyType", None, history_value(row["party_type"]))] + _profile_diff(
-        empty, row
-    )
+    """A new customer's history: every field it was created with (an empty list is none)."""
+    given = {column: value for column, value in row.items() if value != []}
+    created = _profile_diff({}, given)
+    return [FieldChange("partyType", None, history_value(row["party_type"])), *created]
 
 
 def _profile_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[FieldChange]:
