@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
@@ -320,3 +321,18 @@ async def test_remove_deletes_the_row_and_search_no_longer_finds_it(api: Api) ->
     assert customer["id"] not in await found_by(api, phone)
     again = await call(api, REMOVE_CONTACT, id=added["id"])
     assert again["code"] == "CONTACT_POINT_NOT_FOUND"
+
+
+async def test_concurrent_adds_of_one_number_store_it_once(api: Api) -> None:
+    customer = await new_person(api)
+    phone = unique_phone()
+    results = await asyncio.gather(
+        *(add(api, customer, kind="PHONE", value=phone) for _ in range(5))
+    )
+    assert (
+        sorted(r["__typename"] for r in results) == ["ContactPointSuccess"] + ["CustomerError"] * 4
+    )
+    assert {r["code"] for r in results if r["__typename"] == "CustomerError"} == {
+        "DUPLICATE_CONTACT_POINT"
+    }
+    assert [row.value for row in await contact_rows(api.engine, customer["id"])] == [phone]
