@@ -336,3 +336,19 @@ async def test_concurrent_adds_of_one_number_store_it_once(api: Api) -> None:
         "DUPLICATE_CONTACT_POINT"
     }
     assert [row.value for row in await contact_rows(api.engine, customer["id"])] == [phone]
+
+
+async def test_the_answer_shows_the_customer_with_the_new_contact(api: Api) -> None:
+    customer = await new_person(api, contactPoints=[{"kind": "EMAIL", "value": unique_email()}])
+    phone = unique_phone()
+    mutation = """
+    mutation($input: AddContactPointInput!) {
+      addContactPoint(input: $input) {
+        ... on ContactPointSuccess { customer { contactPoints { kind value } } }
+      }
+    }"""
+    result = await call(api, mutation, customerId=customer["id"], kind="PHONE", value=phone)
+    assert result["customer"]["contactPoints"] == [
+        {"kind": "EMAIL", "value": customer["contactPoints"][0]["value"]},
+        {"kind": "PHONE", "value": phone},
+    ]

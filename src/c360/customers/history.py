@@ -36,9 +36,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from c360.database import Base, IdType, UtcDateTime, int_pk
 
 __all__ = [
+    "Author",
     "ChangePosition",
     "CustomerChange",
     "FieldChange",
+    "api_name",
     "change_counts_by_customer_ids",
     "change_pages_by_customer_ids",
     "history_value",
@@ -75,6 +77,14 @@ customer_change: Table = CustomerChange.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
+class Author:
+    """Who makes a change (a principal's subject) and through what (a mutation or a system)."""
+
+    actor: str
+    via: str
+
+
+@dataclass(frozen=True, slots=True)
 class FieldChange:
     """One field's change, values already in their history form (see ``history_value``)."""
 
@@ -99,6 +109,12 @@ def history_value(value: Any) -> str | None:
     return str(value)
 
 
+def api_name(column: str) -> str:
+    """The API's name of a field: ``family_name`` -> ``familyName``."""
+    head, *rest = column.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 def masked_national_id(last4: str | None) -> str | None:
     return None if last4 is None else f"***{last4}"
 
@@ -108,8 +124,7 @@ async def record_changes(
     customer_id: int,
     changes: Sequence[FieldChange],
     *,
-    actor: str,
-    via: str,
+    author: Author,
     at: dt.datetime,
 ) -> None:
     """Insert one history row per change, in the caller's transaction (one statement)."""
@@ -122,8 +137,8 @@ async def record_changes(
             "field": change.field,
             "old_value": change.old_value,
             "new_value": change.new_value,
-            "actor": actor,
-            "via": via,
+            "actor": author.actor,
+            "via": author.via,
             "changed_at": at,
         }
         for change in changes

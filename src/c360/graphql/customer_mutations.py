@@ -22,9 +22,10 @@ from typing import Annotated, Any, TypeAlias, TypeVar
 import strawberry
 
 from c360.auth.scopes import Scope
+from c360.customers import contacts, service
 from c360.customers import errors as customer_errors
-from c360.customers import service
 from c360.customers.errors import CustomerErrorCode
+from c360.customers.history import Author
 from c360.customers.validation import CONTACT_FIELDS, PROFILE_FIELDS
 from c360.errors import InvalidIdError
 from c360.graphql.context import GraphQLInfo
@@ -137,9 +138,13 @@ class CreateCustomerInput:
             "digits (separators ignored)."
         ),
     )
-    status: CustomerStatus | None = strawberry.field(default=None, description="Defaults to PROSPECT.")
+    status: CustomerStatus | None = strawberry.field(
+        default=None, description="Defaults to PROSPECT."
+    )
     home_branch: str | None = None
-    customer_since: dt.date | None = strawberry.field(default=None, description="Defaults to today.")
+    customer_since: dt.date | None = strawberry.field(
+        default=None, description="Defaults to today."
+    )
     education: Education | None = None
     income_band: IncomeBand | None = None
     occupation: str | None = None
@@ -266,7 +271,7 @@ class CustomerMutation:
     ) -> ContactPointResult:
         async def run() -> ContactPointSuccess:
             customer_id = await _visible_customer(info, input.customer_id, field="customer_id")
-            result = await service.add_contact_point(
+            result = await contacts.add_contact_point(
                 info.context.db.engine,
                 customer_id=customer_id,
                 draft=_draft(input),
@@ -284,7 +289,7 @@ class CustomerMutation:
     ) -> ContactPointResult:
         async def run() -> ContactPointSuccess:
             contact_point_id, customer_id = await _visible_contact_point(info, input.id)
-            result = await service.update_contact_point(
+            result = await contacts.update_contact_point(
                 info.context.db.engine,
                 customer_id=customer_id,
                 contact_point_id=contact_point_id,
@@ -303,7 +308,7 @@ class CustomerMutation:
     ) -> RemoveContactPointResult:
         async def run() -> RemoveContactPointSuccess:
             contact_point_id, customer_id = await _visible_contact_point(info, input.id)
-            result = await service.remove_contact_point(
+            result = await contacts.remove_contact_point(
                 info.context.db.engine,
                 customer_id=customer_id,
                 contact_point_id=contact_point_id,
@@ -332,9 +337,9 @@ async def _respond(run: Callable[[], Awaitable[T]]) -> T | CustomerError:
         )
 
 
-def _author(info: GraphQLInfo, via: str) -> service.Author:
+def _author(info: GraphQLInfo, via: str) -> Author:
     principal = info.context.principal
-    return service.Author(actor="anonymous" if principal is None else principal.subject, via=via)
+    return Author(actor="anonymous" if principal is None else principal.subject, via=via)
 
 
 async def _visible_customer(info: GraphQLInfo, global_id: str, *, field: str) -> int:
@@ -350,7 +355,7 @@ async def _visible_contact_point(info: GraphQLInfo, global_id: str) -> tuple[int
     """(contact point id, its customer's id); a contact point of a customer the caller may
     not see is answered as a missing one."""
     contact_point_id = _pk("ContactPoint", global_id, "id")
-    owner = await service.contact_point_owner(info.context.db.engine, contact_point_id)
+    owner = await contacts.contact_point_owner(info.context.db.engine, contact_point_id)
     if owner is None or not await info.context.customer_visible(owner):
         raise customer_errors.CustomerError(
             CustomerErrorCode.CONTACT_POINT_NOT_FOUND, "no such contact point", field=("id",)
@@ -358,15 +363,15 @@ async def _visible_contact_point(info: GraphQLInfo, global_id: str) -> tuple[int
     return contact_point_id, owner
 
 
-def _contact_success(result: service.ContactResult) -> ContactPointSuccess:
+def _contact_success(result: contacts.ContactResult) -> ContactPointSuccess:
     return ContactPointSuccess(
         contact_point=ContactPoint.from_row(result.contact_point),
         customer=Customer.from_row(result.customer),
     )
 
 
-def _draft(contact: ContactPointInput) -> service.ContactDraft:
-    return service.ContactDraft(
+def _draft(contact: ContactPointInput) -> contacts.ContactDraft:
+    return contacts.ContactDraft(
         kind=contact.kind, values={field: getattr(contact, field) for field in CONTACT_FIELDS}
     )
 
