@@ -10,8 +10,11 @@ from typing import Any
 
 import pytest
 from customer_support import (
+    ADD_CONTACT,
     CREATE,
+    REMOVE_CONTACT,
     UPDATE,
+    UPDATE_CONTACT,
     call,
     contact_rows,
     customer_row,
@@ -24,7 +27,7 @@ from customer_support import (
 )
 from gqltest import Api, count_statements, new_database, serve
 
-from c360.customers import service
+from c360.customers import contacts, service
 from c360.customers.normalize import national_id_hash
 from c360.graphql.context import Context
 from c360.graphql.ids import encode_id
@@ -261,6 +264,47 @@ async def test_a_failure_inside_the_transaction_leaves_nothing_behind(
     )
     assert body["errors"][0]["extensions"]["code"] == "INTERNAL"
     assert await row_counts(api.engine) == before
+
+
+async def test_a_failed_update_or_contact_write_leaves_nothing_behind(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = await new_person(api, contactPoints=[{"kind": "EMAIL", "value": unique_email()}])
+    before = (
+        await customer_row(api.engine, created["id"]),
+        await contact_rows(api.engine, created["id"]),
+        await row_counts(api.engine),
+    )
+
+    async def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(service, "record_changes", broken)
+    monkeypatch.setattr(contacts, "record_changes", broken)
+    writes = [
+        (UPDATE, {"id": created["id"], "version": 1, "familyName": "Lost"}),
+        (ADD_CONTACT, {"customerId": created["id"], "kind": "PHONE", "value": unique_phone()}),
+        (
+            ADD_CONTACT,
+            {
+                "customerId": created["id"],
+                "kind": "EMAIL",
+                "value": unique_email(),
+                "isPrimary": True,
+            },
+        ),
+        (UPDATE_CONTACT, {"id": created["contactPoints"][0]["id"], "value": unique_email()}),
+        (REMOVE_CONTACT, {"id": created["contactPoints"][0]["id"]}),
+    ]
+    for mutation, input in writes:
+        body = await api.result(mutation, {"input": input})
+        assert body["errors"][0]["extensions"]["code"] == "INTERNAL", body
+    after = (
+        await customer_row(api.engine, created["id"]),
+        await contact_rows(api.engine, created["id"]),
+        await row_counts(api.engine),
+    )
+    assert after == before
 
 
 # updateCustomer ----------------------------------------------------------------------
