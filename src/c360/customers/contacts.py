@@ -24,16 +24,16 @@ from typing import Any
 from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from c360.customers.errors import CustomerError, CustomerErrorCode
-from c360.customers.history import Author, FieldChange, api_name, history_value, record_changes
-from c360.customers.models import ContactKind
-from c360.customers.repository import contact_point, lock_customer
-from c360.customers.validation import (
+from c360.customers.contact_validation import (
     CONTACT_FIELDS,
     MAX_CONTACT_POINTS,
     clean_contact,
     contact_identity,
 )
+from c360.customers.errors import CustomerError, CustomerErrorCode
+from c360.customers.history import Author, FieldChange, api_name, history_value, record_changes
+from c360.customers.models import ContactKind
+from c360.customers.repository import contact_point, lock_customer
 from c360.transactions import write_transaction
 
 __all__ = [

@@ -1,11 +1,11 @@
-"""What a writer may put into a customer profile or a contact point, and how it is stored.
+"""What a writer may put into a customer profile, and how it is stored.
 
 Pure functions: each takes what a client sent (already typed: enums, dates) and returns
 column values, or raises ``CustomerError`` naming the offending input field. String
-limits are the column sizes of the models, so a value that passes always fits.
-Derived columns (``display_name``, ``search_name``, a contact's ``value`` and
-``search_key``) are computed here with ``c360.customers.normalize``, as the demo data
-and the search read them.
+limits are the column sizes of the models, so a value that passes always fits. The
+derived ``display_name`` and ``search_name`` are computed with
+``c360.customers.normalize``, as the demo data writes and the search reads them.
+Contact points: ``c360.customers.contact_validation``.
 """
 
 from __future__ import annotations
@@ -16,15 +16,13 @@ from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any, NoReturn
 
-import email_validator
 import phonenumbers
 from sqlalchemy import String, Table
 
 from c360.customers.errors import CustomerError, CustomerErrorCode
+from c360.customers.history import api_name
 from c360.customers.models import (
     Channel,
-    ContactKind,
-    ContactPoint,
     Customer,
     CustomerStatus,
     Education,
@@ -32,33 +30,23 @@ from c360.customers.models import (
     PartyType,
     Segment,
 )
-from c360.customers.normalize import (
-    email_search_key,
-    fold_text,
-    last4,
-    national_id_hash,
-    normalize_national_id,
-    phone_search_key,
-    postal_one_line,
-)
+from c360.customers.normalize import fold_text, last4, national_id_hash, normalize_national_id
 
 __all__ = [
-    "CONTACT_FIELDS",
-    "MAX_CONTACT_POINTS",
     "PROFILE_FIELDS",
     "check_party_rules",
-    "clean_contact",
     "clean_national_id",
     "clean_profile",
-    "contact_identity",
+    "country",
     "derived_names",
+    "column_length",
+    "refuse",
+    "text",
 ]
 
 Code = CustomerErrorCode
 _customer: Table = Customer.__table__  # type: ignore[assignment]
-_contact: Table = ContactPoint.__table__  # type: ignore[assignment]
 
-MAX_CONTACT_POINTS = 10
 MAX_INTERESTS = 20
 MAX_INTEREST_LENGTH = 40
 MAX_HOUSEHOLD_SIZE = 30
@@ -93,22 +81,6 @@ PROFILE_FIELDS: dict[str, str] = {
 }
 _FIELD_OF_COLUMN = {column: field for field, column in PROFILE_FIELDS.items()}
 
-# The contact point fields a writer may set (the column has the same name).
-CONTACT_FIELDS = (
-    "value",
-    "label",
-    "is_primary",
-    "address_line1",
-    "address_line2",
-    "city",
-    "postal_code",
-    "region",
-    "country_code",
-)
-_ADDRESS_PARTS = ("address_line1", "address_line2", "city", "postal_code", "region")
-_REQUIRED_ADDRESS_PARTS = ("address_line1", "postal_code", "city")
-
-
 # profile -----------------------------------------------------------------------------
 
 
@@ -126,7 +98,7 @@ def check_party_rules(row: Mapping[str, Any]) -> None:
     """The whole profile (column values, after a change) makes sense for its party type."""
     for column in ("status", "segment", "customer_since_date"):
         if row.get(column) is None:
-            _refuse(Code.REQUIRED, f"{_input_name(column)} cannot be null", _field_of(column))
+            refuse(Code.REQUIRED, f"{_input_name(column)} cannot be null", _field_of(column))
     if row["party_type"] == PartyType.PERSON:
         required, forbidden = ("given_name", "family_name"), ("organisation_name",)
     else:
@@ -134,10 +106,10 @@ def check_party_rules(row: Mapping[str, Any]) -> None:
         forbidden = ("given_name", "family_name", "birth_date", "household_size", "education")
     for column in required:
         if row.get(column) is None:
-            _refuse(Code.REQUIRED, f"a {row['party_type']} needs {_input_name(column)}", column)
+            refuse(Code.REQUIRED, f"a {row['party_type']} needs {_input_name(column)}", column)
     for column in forbidden:
         if row.get(column) is not None:
-            _refuse(
+            refuse(
                 Code.INVALID_VALUE, f"a {row['party_type']} has no {_input_name(column)}", column
             )
 
@@ -147,7 +119,7 @@ def _field_of(column: str) -> str:
 
 
 def _input_name(column: str) -> str:
-    return _camel(_field_of(column))
+    return api_name(_field_of(column))
 
 
 def derived_names(row: Mapping[str, Any]) -> dict[str, str]:
@@ -166,7 +138,7 @@ def clean_national_id(value: str, *, secret_key: str) -> dict[str, str]:
     """The stored form of a national or tax id: its keyed hash and its last four characters."""
     normalized = normalize_national_id(value)
     if not _NATIONAL_ID.fullmatch(normalized):
-        _refuse(
+        refuse(
             Code.INVALID_NATIONAL_ID,
             "a national id has 6 to 20 letters and digits, at least one of them a digit",
             "national_id",
@@ -183,29 +155,29 @@ def _name(value: str, field: str, _today: dt.date) -> str | None:
 
 def _birth_date(value: dt.date, field: str, today: dt.date) -> dt.date:
     if value > today:
-        _refuse(Code.INVALID_DATE, "birthDate is in the future", field)
+        refuse(Code.INVALID_DATE, "birthDate is in the future", field)
     if value < today.replace(year=today.year - MAX_AGE_YEARS, day=min(today.day, 28)):
-        _refuse(Code.INVALID_DATE, f"birthDate is more than {MAX_AGE_YEARS} years ago", field)
+        refuse(Code.INVALID_DATE, f"birthDate is more than {MAX_AGE_YEARS} years ago", field)
     return value
 
 
 def _customer_since(value: dt.date, field: str, today: dt.date) -> dt.date:
     if value > today:
-        _refuse(Code.INVALID_DATE, "customerSince is in the future", field)
+        refuse(Code.INVALID_DATE, "customerSince is in the future", field)
     if value < EARLIEST_CUSTOMER_SINCE:
-        _refuse(Code.INVALID_DATE, f"customerSince is before {EARLIEST_CUSTOMER_SINCE}", field)
+        refuse(Code.INVALID_DATE, f"customerSince is before {EARLIEST_CUSTOMER_SINCE}", field)
     return value
 
 
 def _household_size(value: int, field: str, _today: dt.date) -> int:
     if isinstance(value, bool) or not 1 <= value <= MAX_HOUSEHOLD_SIZE:
-        _refuse(Code.INVALID_VALUE, f"householdSize is 1 to {MAX_HOUSEHOLD_SIZE}", field)
+        refuse(Code.INVALID_VALUE, f"householdSize is 1 to {MAX_HOUSEHOLD_SIZE}", field)
     return value
 
 
 def _interests(value: list[str], field: str, _today: dt.date) -> list[str]:
     if len(value) > MAX_INTERESTS:
-        _refuse(Code.TOO_LONG, f"interests holds at most {MAX_INTERESTS} tags", field)
+        refuse(Code.TOO_LONG, f"interests holds at most {MAX_INTERESTS} tags", field)
     tags: list[str] = []
     for index, tag in enumerate(value):
         cleaned = text(tag, field, max_length=MAX_INTEREST_LENGTH, required=True, index=index)
@@ -217,9 +189,7 @@ def _interests(value: list[str], field: str, _today: dt.date) -> list[str]:
 def _language(value: str, field: str, _today: dt.date) -> str:
     tag = text(value, field, column=_customer.c.preferred_language, required=True)
     if tag is None or not _LANGUAGE_TAG.fullmatch(tag):
-        _refuse(
-            Code.INVALID_VALUE, "preferredLanguage is a language tag such as pl or en-GB", field
-        )
+        refuse(Code.INVALID_VALUE, "preferredLanguage is a language tag such as pl or en-GB", field)
     return tag  # type: ignore[return-value]
 
 
@@ -230,7 +200,7 @@ def _country(value: str, field: str, _today: dt.date) -> str:
 def _enum_of(enum_cls: type[Enum]) -> Callable[[Any, str, dt.date], Any]:
     def check(value: Any, field: str, _today: dt.date) -> Any:
         if not isinstance(value, enum_cls):
-            _refuse(Code.INVALID_VALUE, f"{_camel(field)} is not a {enum_cls.__name__}", field)
+            refuse(Code.INVALID_VALUE, f"{api_name(field)} is not a {enum_cls.__name__}", field)
         return value
 
     return check
@@ -263,100 +233,6 @@ _PROFILE_CLEANERS: dict[str, Callable[[Any, str, dt.date], Any]] = {
 }
 
 
-# contact points ----------------------------------------------------------------------
-
-
-def clean_contact(
-    kind: ContactKind, values: Mapping[str, Any], *, default_country: str | None
-) -> dict[str, Any]:
-    """Column values of a whole contact point (every field of CONTACT_FIELDS, by name).
-
-    Emails are checked for syntax only (no DNS lookups: nothing leaves the process);
-    phone numbers are read in the contact's country, else ``default_country`` (the
-    customer's), and stored as E.164.
-    """
-    row: dict[str, Any] = {"kind": kind}
-    row["label"] = text(values.get("label"), "label", column=_contact.c.label)
-    row["is_primary"] = bool(values.get("is_primary"))
-    given_country = values.get("country_code")
-    row["country_code"] = None if given_country is None else country(given_country, "country_code")
-    if kind == ContactKind.POSTAL:
-        # An address is always in some country: the customer's unless it says otherwise.
-        row["country_code"] = row["country_code"] or default_country
-        row.update(_postal(values, row["country_code"]))
-        return row
-    for part in _ADDRESS_PARTS:
-        if values.get(part) is not None:
-            _refuse(Code.INVALID_VALUE, f"an {kind} contact has no {_camel(part)}", part)
-    raw = text(values.get("value"), "value", column=_contact.c.value, required=True)
-    assert raw is not None
-    if kind == ContactKind.EMAIL:
-        row["value"] = _email(raw)
-        row["search_key"] = email_search_key(row["value"])
-    else:
-        row["value"] = _phone(raw, row["country_code"] or default_country)
-        row["search_key"] = phone_search_key(row["value"])
-    for part in _ADDRESS_PARTS:
-        row[part] = None
-    return row
-
-
-def contact_identity(kind: ContactKind | str, value: str) -> str:
-    """What makes two contact points of one customer the same address or number."""
-    if kind == ContactKind.EMAIL:
-        return email_search_key(value)
-    if kind == ContactKind.PHONE:
-        return value  # E.164 already
-    return fold_text(value)
-
-
-def _email(value: str) -> str:
-    try:
-        checked = email_validator.validate_email(
-            value, check_deliverability=False, allow_smtputf8=True
-        )
-    except email_validator.EmailNotValidError as error:
-        _refuse(Code.INVALID_EMAIL, f"not a valid email address: {error}", "value")
-    return str(checked.normalized)
-
-
-def _phone(value: str, region: str | None) -> str:
-    try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException:
-        hint = "" if region else " (give it with +<country code>, or a countryCode)"
-        _refuse(Code.INVALID_PHONE, f"not a phone number: {value!r}{hint}", "value")
-    if not phonenumbers.is_valid_number(number):
-        where = f" in {region}" if region and not value.lstrip().startswith("+") else ""
-        _refuse(Code.INVALID_PHONE, f"not a valid phone number{where}: {value!r}", "value")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _postal(values: Mapping[str, Any], country_code: str | None) -> dict[str, Any]:
-    if values.get("value") is not None:
-        _refuse(
-            Code.INVALID_VALUE,
-            "a postal address is given by its parts (addressLine1, postalCode, city), not value",
-            "value",
-        )
-    parts = {part: text(values.get(part), part, column=_contact.c[part]) for part in _ADDRESS_PARTS}
-    for part in _REQUIRED_ADDRESS_PARTS:
-        if parts[part] is None:
-            _refuse(Code.REQUIRED, f"a postal address needs {_camel(part)}", part)
-    if country_code is None:
-        _refuse(Code.REQUIRED, "a postal address needs countryCode", "country_code")
-    line = postal_one_line(
-        country_code,
-        parts["address_line1"],
-        parts["address_line2"],
-        parts["postal_code"],
-        parts["city"],
-    )
-    if len(line) > _max_length(_contact.c.value):
-        _refuse(Code.TOO_LONG, "the address is too long to store on one line", "address_line1")
-    return {**parts, "value": line, "search_key": fold_text(parts["city"])}
-
-
 # shared checks -----------------------------------------------------------------------
 
 
@@ -374,33 +250,30 @@ def text(
     stripped = None if value is None else value.strip()
     if not stripped:  # blank is no value: it clears an optional field, like null
         if required:
-            _refuse(Code.REQUIRED, f"{_camel(field)} cannot be empty", *path)
+            refuse(Code.REQUIRED, f"{api_name(field)} cannot be empty", *path)
         return None
-    limit = max_length if max_length is not None else _max_length(column)
+    limit = max_length if max_length is not None else column_length(column)
     if len(stripped) > limit:
-        _refuse(Code.TOO_LONG, f"{_camel(field)} has more than {limit} characters", *path)
+        refuse(Code.TOO_LONG, f"{api_name(field)} has more than {limit} characters", *path)
     if _CONTROL_CHARACTERS.search(stripped):
-        _refuse(Code.INVALID_VALUE, f"{_camel(field)} contains control characters", *path)
+        refuse(Code.INVALID_VALUE, f"{api_name(field)} contains control characters", *path)
     return stripped
 
 
 def country(value: str, field: str) -> str:
     code = value.strip().upper()
     if code not in _COUNTRIES:
-        _refuse(Code.INVALID_COUNTRY, f"not an ISO 3166-1 alpha-2 country code: {value!r}", field)
+        refuse(Code.INVALID_COUNTRY, f"not an ISO 3166-1 alpha-2 country code: {value!r}", field)
     return code
 
 
-def _max_length(column: Any) -> int:
+def column_length(column: Any) -> int:
+    """The length of a string column: the longest value a client may write into it."""
     if not isinstance(column.type, String) or column.type.length is None:
         raise TypeError(f"{column} has no length")  # a programming error, not input
     return int(column.type.length)
 
 
-def _refuse(code: CustomerErrorCode, message: str, *field: str) -> NoReturn:
+def refuse(code: CustomerErrorCode, message: str, *field: str) -> NoReturn:
+    """Raise the refusal of the input at ``field`` (a path of snake_case parts)."""
     raise CustomerError(code, message, field=field)
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)

@@ -23,9 +23,10 @@ import strawberry
 from c360.auth.scopes import Scope
 from c360.customers import contacts, service
 from c360.customers import errors as customer_errors
+from c360.customers.contact_validation import CONTACT_FIELDS
 from c360.customers.errors import CustomerErrorCode
 from c360.customers.history import Author
-from c360.customers.validation import CONTACT_FIELDS, PROFILE_FIELDS
+from c360.customers.validation import PROFILE_FIELDS
 from c360.errors import InvalidIdError
 from c360.graphql.context import GraphQLInfo
 from c360.graphql.customer_inputs import (
