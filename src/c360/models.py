@@ -3,6 +3,7 @@
 from c360.audit.models import AccessLogEntry
 from c360.auth.models import ApiToken
 from c360.consent.models import Consent, Partner
+from c360.customers.history import CustomerChange
 from c360.customers.models import Attachment, ContactPoint, Customer
 from c360.database import Base
 from c360.holdings.models import Holding, Product
@@ -19,6 +20,7 @@ __all__ = [
     "Consent",
     "ContactPoint",
     "Customer",
+    "CustomerChange",
     "Holding",
     "Interaction",
     "LoyaltyAccount",

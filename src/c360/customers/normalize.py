@@ -72,3 +72,13 @@ def national_id_hash(national_id: str, *, secret_key: str) -> str:
 
 def last4(value: str) -> str:
     return normalize_national_id(value)[-4:]
+
+
+def postal_one_line(country: str, line1: str, line2: str | None, postal: str, city: str) -> str:
+    """A postal address on one line, in the order the country writes it."""
+    street = f"{line2}, {line1}" if line2 else line1
+    if country == "UA":
+        return f"{street}, {city}, {postal}"
+    if country == "GB":
+        return f"{street}, {city} {postal}"
+    return f"{street}, {postal} {city}"

@@ -33,6 +33,16 @@ async def customers_by_ids(
     return (await conn.execute(stmt)).all()
 
 
+async def lock_customer(conn: AsyncConnection, customer_id: int) -> Row[Any] | None:
+    """The customer's row, locked until the caller's write transaction ends.
+
+    SQLite renders no ``FOR UPDATE``: there the write transaction's ``BEGIN IMMEDIATE``
+    has locked the database already.
+    """
+    stmt = select(customer).where(customer.c.id == customer_id).with_for_update()
+    return (await conn.execute(stmt)).one_or_none()
+
+
 async def contact_points_by_customer_ids(
     conn: AsyncConnection, customer_ids: Sequence[int]
 ) -> Sequence[Row[Any]]:

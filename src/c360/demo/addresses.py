@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from c360.customers.normalize import postal_one_line
 from c360.demo.catalogue import Catalogue, CountrySpec
 from c360.demo.pools import locale_pool, sample
 from c360.demo.streams import choose
@@ -98,9 +99,5 @@ def random_cities(
 
 
 def one_line(country: str, line1: str, line2: str | None, postal: str, city: str) -> str:
-    street = f"{line2}, {line1}" if line2 else line1
-    if country == "UA":
-        return f"{street}, {city}, {postal}"
-    if country == "GB":
-        return f"{street}, {city} {postal}"
-    return f"{street}, {postal} {city}"
+    # The mutations write new addresses with the same function, so both read alike.
+    return postal_one_line(country, line1, line2, postal, city)

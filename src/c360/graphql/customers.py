@@ -15,6 +15,7 @@ from c360.graphql.audit import AccessLogEntry, access_log_of
 from c360.graphql.common import Node
 from c360.graphql.consent import Consent, consent_history_of, consents_of
 from c360.graphql.context import GraphQLInfo
+from c360.graphql.customer_history import CustomerChange, history_of
 from c360.graphql.enums import (
     Channel,
     ContactKind,
@@ -303,6 +304,18 @@ class Customer(Node):
         self, info: GraphQLInfo, first: int = 3
     ) -> list[ProductOffer] | None:
         return await offers_of(info.context.loaders, self._row.id, first)
+
+    @strawberry.field(
+        description=(
+            "Every change to the profile and the contact points, newest first: the field, "
+            "its old and new value, who changed it, when and through what."
+        ),
+        directives=requires(Scope.CUSTOMER_PII),  # old values in clear: addresses, names
+    )
+    async def history(
+        self, info: GraphQLInfo, first: int | None = 20, after: str | None = None
+    ) -> Connection[CustomerChange] | None:
+        return await history_of(info.context.loaders, self._row.id, first=first, after=after)
 
     @strawberry.field(description="The teller's one-look digest.")
     def summary(self) -> CustomerSummary | None:

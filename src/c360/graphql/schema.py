@@ -15,6 +15,7 @@ from strawberry.types import ExecutionContext
 
 from c360.graphql.access import AccessPolicy
 from c360.graphql.consent_mutations import ConsentMutation
+from c360.graphql.customer_mutations import CustomerMutation
 from c360.graphql.customer_queries import CustomerQuery
 from c360.graphql.errors import ErrorPolicy
 from c360.graphql.interactions_mutations import InteractionMutation
@@ -30,7 +31,8 @@ _DOCUMENT_CACHE_SIZE = 512
 
 Query = merge_types("Query", (CustomerQuery, NodeQuery))
 Mutation = merge_types(
-    "Mutation", (LoyaltyMutation, InteractionMutation, WarrantyMutation, ConsentMutation)
+    "Mutation",
+    (CustomerMutation, LoyaltyMutation, InteractionMutation, WarrantyMutation, ConsentMutation),
 )
 
 

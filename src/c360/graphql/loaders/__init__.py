@@ -19,6 +19,11 @@ from c360.graphql.loaders.audit import (
     AccessLogCountByCustomerIdLoader,
 )
 from c360.graphql.loaders.consent import ConsentByIdLoader, ConsentsByCustomerIdLoader
+from c360.graphql.loaders.customer_history import (
+    CustomerChangeCountByCustomerIdLoader,
+    CustomerChangesByCustomerIdLoader,
+    HistoryPage,
+)
 from c360.graphql.loaders.customers import (
     AttachmentByIdLoader,
     AttachmentsByCustomerIdLoader,
@@ -57,7 +62,7 @@ from c360.graphql.loaders.warranty import (
 )
 from c360.recommend.service import Recommender
 
-__all__ = ["InteractionPage", "LedgerPage", "Loaders"]
+__all__ = ["HistoryPage", "InteractionPage", "LedgerPage", "Loaders"]
 
 
 @dataclass(kw_only=True)
@@ -93,6 +98,14 @@ class Loaders:
     @cached_property
     def attachment_by_id(self) -> AttachmentByIdLoader:
         return AttachmentByIdLoader(self.db)
+
+    @cached_property
+    def customer_changes_by_customer_id(self) -> CustomerChangesByCustomerIdLoader:
+        return CustomerChangesByCustomerIdLoader(self.db)
+
+    @cached_property
+    def customer_change_count_by_customer_id(self) -> CustomerChangeCountByCustomerIdLoader:
+        return CustomerChangeCountByCustomerIdLoader(self.db)
 
     # holdings
     @cached_property
