@@ -41,7 +41,10 @@ async def test_healthz_answers_503_when_the_database_does_not() -> None:
 async def test_graphql_answers_post_without_a_trailing_slash(client: httpx.AsyncClient) -> None:
     response = await client.post("/graphql", json={"query": "{ __typename }"})
     assert response.status_code == 200
-    assert response.json() == {"data": {"__typename": "Query"}}
+    assert response.json() == {
+        "data": {"__typename": "Query"},
+        "extensions": {"cost": {"requested": 0, "limit": 100_000}},
+    }
 
 
 async def test_graphiql_is_not_served(client: httpx.AsyncClient) -> None:

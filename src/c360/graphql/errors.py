@@ -8,6 +8,12 @@
     BAD_REQUEST                the HTTP request carries no usable GraphQL request
     METHOD_NOT_ALLOWED         e.g. a mutation over GET
     NOT_FOUND                  nothing served at this URL and method (e.g. GET without a query)
+    DEPTH_LIMIT_EXCEEDED       fields nested deeper than the limit (c360.graphql.limits)
+    ALIAS_LIMIT_EXCEEDED       more aliases than the limit, counted through fragments
+    TOKEN_LIMIT_EXCEEDED       a document longer than the limit, in lexical tokens
+    ROOT_FIELD_LIMIT_EXCEEDED  more top-level fields than the limit
+    COST_LIMIT_EXCEEDED        an estimated cost over the token's budget (``extensions.cost``)
+    RATE_LIMITED               too many requests for this token (HTTP 429, ``Retry-After``)
     INTERNAL                   anything unexpected
 
 Expected errors are ``c360.errors.C360Error``s; their code maps here once, exhaustively.
@@ -44,6 +50,12 @@ class ApiErrorCode(StrEnum):
     BAD_REQUEST = "BAD_REQUEST"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     NOT_FOUND = "NOT_FOUND"
+    DEPTH_LIMIT_EXCEEDED = "DEPTH_LIMIT_EXCEEDED"
+    ALIAS_LIMIT_EXCEEDED = "ALIAS_LIMIT_EXCEEDED"
+    TOKEN_LIMIT_EXCEEDED = "TOKEN_LIMIT_EXCEEDED"
+    ROOT_FIELD_LIMIT_EXCEEDED = "ROOT_FIELD_LIMIT_EXCEEDED"
+    COST_LIMIT_EXCEEDED = "COST_LIMIT_EXCEEDED"
+    RATE_LIMITED = "RATE_LIMITED"
     INTERNAL = "INTERNAL"
 
 

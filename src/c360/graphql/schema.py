@@ -15,6 +15,7 @@ from strawberry.types import ExecutionContext
 
 from c360.graphql.customer_queries import CustomerQuery
 from c360.graphql.errors import ErrorPolicy
+from c360.graphql.limits_extension import QueryLimitsExtension
 from c360.graphql.loyalty_mutations import LoyaltyMutation
 from c360.graphql.node import NODE_TYPES, NodeQuery
 from graphql import GraphQLError
@@ -40,6 +41,7 @@ class _Schema(strawberry.Schema):
 def _extensions() -> list[Any]:
     return [
         ErrorPolicy,
+        QueryLimitsExtension,
         lambda: ParserCache(maxsize=_DOCUMENT_CACHE_SIZE),
         lambda: ValidationCache(maxsize=_DOCUMENT_CACHE_SIZE),
     ]
