@@ -30,7 +30,9 @@ from strawberry.types import ExecutionResult
 
 from c360.graphql.context import Context
 from c360.graphql.errors import INTERNAL_MESSAGE, ApiErrorCode, present_error, request_error
+from c360.graphql.rate_limit import HttpRateLimit
 from c360.graphql.schema import schema
+from c360.ratelimit import build_rate_limiter
 from c360.recommend.service import Recommender
 from c360.settings import Settings
 from graphql import GraphQLError
@@ -59,12 +61,20 @@ class _GraphQLApp(GraphQL[Context, None]):
         self._settings = settings
         # One per process: it loads the newest model artefact and notices a retrain.
         self._recommender = Recommender.from_model_dir()
+        self.rate_limit = HttpRateLimit(
+            build_rate_limiter(settings), secret_key=settings.secret_key.get_secret_value()
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # no subscriptions yet: strawberry refuses the socket
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
+        # TODO(lead): after authentication, key by the principal's subject (and its limit).
+        rate = await self.rate_limit.check(self.rate_limit.key(request))
+        if rate is not None and not rate.allowed:
+            await self.rate_limit.refusal(rate)(scope, receive, send)
+            return
         context: Context | None = None
         try:
             context = Context.for_request(
@@ -85,6 +95,7 @@ class _GraphQLApp(GraphQL[Context, None]):
         finally:
             if context is not None:
                 await context.db.close()
+        self.rate_limit.annotate(response, rate)
         await response(scope, receive, send)
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
