@@ -26,7 +26,7 @@ from c360.graphql.limits import QueryLimits, analyse, check
 from c360.graphql.schema import schema
 from c360.settings import Environment, Settings
 from factories import Rows
-from graphql import parse
+from graphql import get_introspection_query, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -306,6 +306,12 @@ def test_the_shipped_queries_fit_the_default_limits() -> None:
         cost, error = check(analysis, limits)
         assert error is None, (query, error)
         assert cost <= limits.cost_budget // 10, query  # comfortably: a tenth at most
+
+
+def test_the_standard_introspection_query_fits_the_default_limits() -> None:
+    analysis = analyse(schema._schema, parse(get_introspection_query(descriptions=True)))
+    assert analysis is not None
+    assert check(analysis, QueryLimits.from_settings(Settings())) == (0, None)
 
 
 def test_a_repeated_document_is_analysed_once() -> None:
