@@ -159,6 +159,29 @@ async def test_without_redis_each_worker_counts_in_memory(
     assert warnings[0].startswith("rate limiting in memory, per worker: Redis unreachable")
 
 
+async def test_once_redis_is_back_the_workers_share_it_again(
+    redis_prefix: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr("c360.ratelimit.REDIS_RETRY_SECONDS", 0.0)
+    client = Redis(host="127.0.0.1", port=1)  # nothing listens there: Redis is "down"
+    limiter = RedisRateLimiter(client, limit=3, window=60, prefix=redis_prefix)
+    try:
+        with caplog.at_level(logging.WARNING, logger="c360.ratelimit"):
+            in_memory = await limiter.hit("k")
+            client.connection_pool.connection_kwargs["port"] = 6379  # Redis is "back"
+            await client.connection_pool.disconnect()
+            client.connection_pool.reset()  # new connections, to the new port
+            through_redis = await limiter.hit("k")
+    finally:
+        await limiter.aclose()
+    # Redis never saw the first request: its count starts again.
+    assert (in_memory.remaining, through_redis.remaining) == (2, 2)
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == [
+        "rate limiting in memory, per worker",
+        "rate limiting through Redis again",
+    ]
+
+
 def test_the_settings_choose_the_limiter() -> None:
     def built(**values: Any) -> object:
         return build_rate_limiter(Settings(environment=Environment.TEST, **values))

@@ -10,10 +10,12 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
+import strawberry
 from gqltest import Api, count_statements, new_database
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,6 +25,7 @@ from c360.database import create_engine
 from c360.graphql.context import Context
 from c360.graphql.http import create_graphql_app
 from c360.graphql.limits import QueryLimits, analyse, check
+from c360.graphql.limits_extension import QueryLimitsExtension
 from c360.graphql.schema import schema
 from c360.settings import Environment, Settings
 from factories import Rows
@@ -199,6 +202,27 @@ async def test_one_token_over_the_limit_is_refused(api: Api) -> None:
     error = await refused(api, branches_query(45))
     assert error["extensions"] == {"code": "TOKEN_LIMIT_EXCEEDED", "limit": 60, "found": 61}
     assert error["message"] == "Document has 61 tokens; the maximum is 60."
+
+
+def test_the_token_limit_holds_without_a_parser_cache_too() -> None:
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def hello(self) -> str:
+            return "world"
+
+    bare = strawberry.Schema(query=Query, extensions=[QueryLimitsExtension])
+    context = SimpleNamespace(settings=Settings(environment=Environment.TEST, max_query_tokens=10))
+    within = bare.execute_sync(
+        "{ hello hello hello hello hello hello hello hello }", context_value=context
+    )
+    assert within.data == {"hello": "world"}
+    over = bare.execute_sync(
+        "{ hello hello hello hello hello hello hello hello hello }", context_value=context
+    )
+    assert [error.extensions for error in over.errors or []] == [
+        {"code": "TOKEN_LIMIT_EXCEEDED", "limit": 10, "found": 11}
+    ]
 
 
 # --- cost -------------------------------------------------------------------------------

@@ -9,8 +9,9 @@
 The token limit is applied by the parser itself (``max_tokens``); see
 ``c360.graphql.limits_extension``.
 
-Cost. Every field costs 1: scalars too, since in this server each one is a resolver call and
-several (``totalCount``, ``summary.openTickets``...) run a query of their own. A field that
+Cost. Every field costs 1 (``__typename`` is free): scalars too, since in this server each
+one is a resolver call and several (``totalCount``, ``summary.openTickets``...) run a query
+of their own. A field that
 returns a list multiplies the cost of its items by how many it may return:
 
 - a field with a ``first`` argument (``nextBestProducts``; a connection's ``edges``): ``first``
