@@ -117,23 +117,22 @@ async def test_a_teller_token_reads_in_clear(site: Site) -> None:
     _, token = await site.issue(Role.TELLER)
     response = await site.ask(token)
     assert response.status_code == 200
-    assert response.json() == {"data": {"customer": {"displayName": "Ada Lis"}}}
+    assert response.json()["data"] == {"customer": {"displayName": "Ada Lis"}}
 
 
 async def test_a_partner_token_sees_consenting_customers_masked(site: Site) -> None:
     _, token = await site.issue(Role.PARTNER, partner_code="travelco")
-    assert (await site.ask(token, "ada")).json() == {
-        "data": {"customer": {"displayName": "A*** L***"}}
+    assert (await site.ask(token, "ada")).json()["data"] == {
+        "customer": {"displayName": "A*** L***"}
     }
-    assert (await site.ask(token, "bruno")).json() == {"data": {"customer": None}}
+    assert (await site.ask(token, "bruno")).json()["data"] == {"customer": None}
 
 
 async def test_a_customer_token_sees_itself_only(site: Site) -> None:
     _, token = await site.issue(Role.CUSTOMER, customer_id=site.customers["bruno"])
-    assert (await site.ask(token, "bruno")).json() == {
-        "data": {"customer": {"displayName": "Bruno Lis"}}
-    }
-    assert (await site.ask(token, "ada")).json() == {"data": {"customer": None}}
+    answer = (await site.ask(token, "bruno")).json()["data"]
+    assert answer == {"customer": {"displayName": "Bruno Lis"}}
+    assert (await site.ask(token, "ada")).json()["data"] == {"customer": None}
 
 
 async def test_a_revoked_token_gets_401_at_once(site: Site) -> None:
@@ -182,3 +181,61 @@ async def test_no_token_appears_in_clear_in_the_database_or_the_log(
                     if isinstance(value, str):
                         assert token.removeprefix("c360_") not in value, table.name
                         assert partner_token.removeprefix("c360_") not in value, table.name
+
+
+async def test_a_token_has_its_own_cost_budget(site: Site) -> None:
+    _, small = await site.issue(Role.TELLER, cost_budget=3)
+    _, default = await site.issue(Role.TELLER)
+    query = "{ customers(first: 5) { edges { node { displayName } } } }"
+    refused = await site.client.post(
+        "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {small}"}
+    )
+    body = refused.json()
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["COST_LIMIT_EXCEEDED"]
+    assert body["errors"][0]["extensions"]["cost"]["limit"] == 3
+    answered = await site.client.post(
+        "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {default}"}
+    )
+    assert "errors" not in answered.json()
+    assert answered.json()["extensions"]["cost"]["limit"] == 100_000
+
+
+async def test_the_rate_limit_is_per_principal_and_guessing_is_limited_by_address(
+    database_url: str,
+) -> None:
+    settings = Settings(
+        database_url=database_url, environment=Environment.TEST, rate_limit_requests=3
+    )
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://c360") as client:
+            async with app.state.engine.begin() as conn:
+                issued = [
+                    await tokens.issue_token(
+                        conn,
+                        role=Role.TELLER,
+                        name=f"t{i}",
+                        now=dt.datetime.now(dt.UTC),
+                        secret_key=settings.secret_key.get_secret_value(),
+                    )
+                    for i in range(2)
+                ]
+
+            async def ask(token: str) -> httpx.Response:
+                return await client.post(
+                    "/graphql",
+                    json={"query": "{ __typename }"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+
+            first = [(await ask(issued[0].token)).status_code for _ in range(4)]
+            other = (await ask(issued[1].token)).status_code
+            guesses = [(await ask(f"c360_guess{i}")).status_code for i in range(4)]
+            refused = await ask(issued[0].token)
+    assert first == [200, 200, 200, 429]
+    assert other == 200  # another principal, another budget
+    assert guesses == [401, 401, 401, 429]
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"

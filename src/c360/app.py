@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
 
     recorder = AccessRecorder(engine)
+    graphql_app = create_graphql_app(engine=engine, settings=settings, recorder=recorder)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await recorder.close()  # the access records still queued
+            await graphql_app.close()  # the rate limiter's Redis connections
             await tokens.flush_last_used()  # the tokens' last-use times still being written
             await engine.dispose()
 
@@ -53,10 +55,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             # A Route, not a Mount: a Mount would redirect POST /graphql to /graphql/.
-            Route(
-                "/graphql",
-                create_graphql_app(engine=engine, settings=settings, recorder=recorder),
-            ),
+            Route("/graphql", graphql_app),
         ],
         lifespan=lifespan,
     )

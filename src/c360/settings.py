@@ -33,6 +33,18 @@ class Settings(BaseSettings):
     demo_customers: int = Field(default=2_000, ge=1)
     demo_seed: int = 42
     log_level: str = "info"
+    # Query limits (c360.graphql.limits): checked before execution, after validation.
+    max_query_depth: int = Field(default=12, ge=1, le=100)
+    max_query_aliases: int = Field(default=30, ge=0)
+    max_query_tokens: int = Field(default=2_000, ge=10)
+    max_root_fields: int = Field(default=10, ge=1)
+    # The default budget of an operation's estimated cost; a token may carry its own.
+    query_cost_budget: int = Field(default=100_000, ge=1)
+    # Requests per token in any window of this many seconds (0 turns the limiter off).
+    rate_limit_requests: int = Field(default=1_200, ge=0)
+    rate_limit_window_seconds: float = Field(default=60.0, gt=0)
+    # Shares the rate-limit budget between workers and hosts; unset, each worker counts alone.
+    redis_url: str | None = None
 
     # Authentication (c360.auth). A verified opaque token is remembered in process for
     # this long: a revocation made by another process takes effect within it (one made

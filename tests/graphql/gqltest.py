@@ -71,7 +71,9 @@ async def new_database(database_factory: Any) -> str:
 
 def settings_for(url: str) -> Settings:
     # The secret key comes from C360_SECRET_KEY, which tests/conftest.py sets for the session.
-    return Settings(database_url=url, environment=Environment.TEST)
+    # No rate limit: a module (or a property test) may send thousands of requests a minute
+    # from one client; tests/test_ratelimit.py covers the limiter.
+    return Settings(database_url=url, environment=Environment.TEST, rate_limit_requests=0)
 
 
 ADMIN = Principal(subject="test:admin", role=Role.ADMIN, scopes=frozenset(Scope))

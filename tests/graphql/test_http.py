@@ -30,7 +30,11 @@ async def test_post_json_runs_a_query(api: Api) -> None:
     response = await api.post("{ customers { totalCount } }")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
-    assert response.json() == {"data": {"customers": {"totalCount": 1}}}
+    assert response.json() == {
+        "data": {"customers": {"totalCount": 1}},
+        # the connection and its count: 2, within the default budget (c360.graphql.limits)
+        "extensions": {"cost": {"requested": 2, "limit": 100_000}},
+    }
 
 
 async def test_get_runs_a_query_with_variables(api: Api) -> None:

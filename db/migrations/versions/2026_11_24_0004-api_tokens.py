@@ -27,6 +27,7 @@ def upgrade() -> None:
     sa.Column('partner_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('branch', sa.String(length=16), nullable=True),
+    sa.Column('cost_budget', sa.Integer(), nullable=True),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('created_at', c360.database.UtcDateTime(timezone=True), nullable=False),
     sa.Column('expires_at', c360.database.UtcDateTime(timezone=True), nullable=True),

@@ -52,6 +52,10 @@ def create(
         typer.Option(help="Customer id, a number or a global id (customer tokens only)."),
     ] = None,
     branch: Annotated[str | None, typer.Option(help="Limit a teller token to this branch.")] = None,
+    cost_budget: Annotated[
+        int | None,
+        typer.Option(help="The most one query may cost (default: C360_QUERY_COST_BUDGET)."),
+    ] = None,
     scopes: Annotated[
         str | None,
         typer.Option(help="Comma-separated scopes, within the role's (default: the role's)."),
@@ -77,6 +81,7 @@ def create(
             partner_code=partner,
             customer_id=customer_id,
             branch=branch,
+            cost_budget=cost_budget,
             expires_in=expires_in,
             secret_key=settings.secret_key.get_secret_value(),
             now=now,
@@ -177,6 +182,8 @@ def _describe(info: TokenInfo) -> list[tuple[str, str]]:
         lines.append(("customer", str(info.customer_id)))
     if info.branch is not None:
         lines.append(("branch", info.branch))
+    if info.cost_budget is not None:
+        lines.append(("budget", f"{info.cost_budget:,}"))
     lines.append(("scopes", " ".join(sorted(info.scopes))))
     lines.append(("expires", "never" if info.expires_at is None else info.expires_at.isoformat()))
     return lines

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from c360.auth.scopes import Role
@@ -31,6 +31,8 @@ class ApiToken(Base):
     partner_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("partner.id"))
     customer_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("customer.id"))
     branch: Mapped[str | None] = mapped_column(String(16))
+    # The most a query of this token may cost (c360.graphql.limits); null: the server's.
+    cost_budget: Mapped[int | None] = mapped_column(Integer)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())

@@ -27,6 +27,8 @@ class Principal:
     partner_id: int | None = None
     customer_id: int | None = None
     branch: str | None = None
+    # The most one query may cost (c360.graphql.limits); None: the server's default.
+    cost_budget: int | None = None
 
     def has(self, scope: Scope) -> bool:
         return scope in self.scopes

@@ -57,6 +57,7 @@ TOKEN_PREFIX = "c360_"
 _TOKEN_PATTERN = re.compile(r"c360_[A-Za-z0-9_-]{43}")
 MAX_NAME_LENGTH = 120
 MAX_BRANCH_LENGTH = 16
+MAX_COST_BUDGET = 10_000_000
 
 api_token: Table = ApiToken.__table__  # type: ignore[assignment]
 partner: Table = Partner.__table__  # type: ignore[assignment]
@@ -91,6 +92,7 @@ class TokenInfo:
     partner_code: str | None
     customer_id: int | None
     branch: str | None
+    cost_budget: int | None
     created_at: dt.datetime
     expires_at: dt.datetime | None
     revoked_at: dt.datetime | None
@@ -157,6 +159,7 @@ async def issue_token(
     partner_code: str | None = None,
     customer_id: int | None = None,
     branch: str | None = None,
+    cost_budget: int | None = None,
     expires_in: dt.timedelta | None = None,
     secret_key: str,
     now: dt.datetime,
@@ -180,6 +183,12 @@ async def issue_token(
     partner_id = await _partner_for(conn, role, partner_code)
     await _check_customer(conn, role, customer_id)
     branch = _branch_for(role, branch)
+    if cost_budget is not None and not 1 <= cost_budget <= MAX_COST_BUDGET:
+        raise TokenError(
+            Code.INVALID_INPUT,
+            f"cost budget must be 1 to {MAX_COST_BUDGET:,}",
+            field="cost_budget",
+        )
 
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = (
@@ -192,6 +201,7 @@ async def issue_token(
                 partner_id=partner_id,
                 customer_id=customer_id,
                 branch=branch,
+                cost_budget=cost_budget,
                 token_hash=hash_token(plaintext, secret_key),
                 created_at=now,
                 expires_at=None if expires_in is None else now + expires_in,
@@ -269,6 +279,7 @@ def _info(row: Row[Any]) -> TokenInfo:
         partner_code=row.partner_code,
         customer_id=row.customer_id,
         branch=row.branch,
+        cost_budget=row.cost_budget,
         created_at=row.created_at,
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
@@ -364,6 +375,7 @@ def _principal_of(row: Row[Any] | None, now: dt.datetime) -> Principal:
         partner_id=row.partner_id,
         customer_id=row.customer_id,
         branch=row.branch,
+        cost_budget=row.cost_budget,
     )
 
 

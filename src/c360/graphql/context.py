@@ -35,6 +35,8 @@ class Context:
     request: Request | None = None
     # Lookups done once per request, e.g. the national-id hashing key.
     secret_key: str = field(default="", repr=False)
+    # The most this request's operation may cost (c360.graphql.limits); None: the settings'.
+    cost_budget: int | None = None
     # Set before execution by AccessPolicy: what the access audit records of the operation.
     operation: OperationInfo | None = None
 
@@ -87,6 +89,7 @@ class Context:
             ),
             now=now,
             principal=principal,
+            cost_budget=None if principal is None else principal.cost_budget,
             request=request,
             secret_key=settings.secret_key.get_secret_value(),
         )

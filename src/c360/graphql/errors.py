@@ -11,6 +11,12 @@
     UNAUTHENTICATED            no token, or one that is unknown, expired or revoked (HTTP 401)
     FORBIDDEN                  the operation needs a scope the token lacks (named in
                                ``extensions.missingScopes``), or introspection is off for it
+    DEPTH_LIMIT_EXCEEDED       fields nested deeper than the limit (c360.graphql.limits)
+    ALIAS_LIMIT_EXCEEDED       more aliases than the limit, counted through fragments
+    TOKEN_LIMIT_EXCEEDED       a document longer than the limit, in lexical tokens
+    ROOT_FIELD_LIMIT_EXCEEDED  more top-level fields than the limit
+    COST_LIMIT_EXCEEDED        an estimated cost over the token's budget (``extensions.cost``)
+    RATE_LIMITED               too many requests for this token (HTTP 429, ``Retry-After``)
     INTERNAL                   anything unexpected
 
 Expected errors are ``c360.errors.C360Error``s; their code maps here once, exhaustively.
@@ -49,6 +55,12 @@ class ApiErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
+    DEPTH_LIMIT_EXCEEDED = "DEPTH_LIMIT_EXCEEDED"
+    ALIAS_LIMIT_EXCEEDED = "ALIAS_LIMIT_EXCEEDED"
+    TOKEN_LIMIT_EXCEEDED = "TOKEN_LIMIT_EXCEEDED"
+    ROOT_FIELD_LIMIT_EXCEEDED = "ROOT_FIELD_LIMIT_EXCEEDED"
+    COST_LIMIT_EXCEEDED = "COST_LIMIT_EXCEEDED"
+    RATE_LIMITED = "RATE_LIMITED"
     INTERNAL = "INTERNAL"
 
 

@@ -23,7 +23,7 @@ from cross_web import HTTPException
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.schema.exceptions import InvalidOperationTypeError
@@ -35,7 +35,9 @@ from c360.auth.errors import AuthenticationError
 from c360.auth.principal import Principal
 from c360.graphql.context import Context
 from c360.graphql.errors import INTERNAL_MESSAGE, ApiErrorCode, present_error, request_error
+from c360.graphql.rate_limit import HttpRateLimit
 from c360.graphql.schema import schema
+from c360.ratelimit import build_rate_limiter
 from c360.recommend.service import Recommender
 from c360.settings import Settings
 from graphql import GraphQLError
@@ -63,7 +65,7 @@ def create_graphql_app(
     settings: Settings,
     recorder: AccessRecorder,
     authenticate: Authenticate | None = None,
-) -> ASGIApp:
+) -> _GraphQLApp:
     """The GraphQL endpoint over ``engine``, to mount at ``/graphql``.
 
     Every read of customer data is handed to ``recorder`` (the access audit; its owner
@@ -95,6 +97,7 @@ class _GraphQLApp(GraphQL[Context, None]):
         self._authenticate = authenticate
         # One per process: it loads the newest model artefact and notices a retrain.
         self._recommender = Recommender.from_model_dir()
+        self.rate_limit = HttpRateLimit(build_rate_limiter(settings))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # no subscriptions yet: strawberry refuses the socket
@@ -102,19 +105,33 @@ class _GraphQLApp(GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         context: Context | None = None
+        rate = None
         try:
-            principal = await self._authenticate(request)
-            context = Context.for_request(
-                engine=self._engine,
-                settings=self._settings,
-                principal=principal,
-                request=request,
-                recommender=self._recommender,
-            )
-            response = await self.run(request, context=context)
-            self._audit(context, request)
+            try:
+                principal = await self._authenticate(request)
+            except AuthenticationError:
+                # Failed attempts are limited per client address, so guessing is slow.
+                rate = await self.rate_limit.check(_client_key(request))
+                raise
+            # Each principal has one budget however many workers or tokens it spreads over.
+            rate = await self.rate_limit.check(f"sub:{principal.subject}")
+            if rate is not None and not rate.allowed:
+                response = self.rate_limit.refusal(rate)
+            else:
+                context = Context.for_request(
+                    engine=self._engine,
+                    settings=self._settings,
+                    principal=principal,
+                    request=request,
+                    recommender=self._recommender,
+                )
+                response = await self.run(request, context=context)
+                self._audit(context, request)
         except AuthenticationError as exc:
-            response = _unauthenticated(exc)
+            if rate is not None and not rate.allowed:
+                response = self.rate_limit.refusal(rate)
+            else:
+                response = _unauthenticated(exc)
         except HTTPException as exc:
             response = _http_error(exc)
         except Exception:  # a bug outside any resolver: same masking as inside one
@@ -126,7 +143,13 @@ class _GraphQLApp(GraphQL[Context, None]):
         finally:
             if context is not None:
                 await context.db.close()
+        self.rate_limit.annotate(response, rate)
         await response(scope, receive, send)
+
+    async def close(self) -> None:
+        """Release what the app holds beyond the engine (the rate limiter's Redis pool)."""
+        if self.rate_limit.limiter is not None:
+            await self.rate_limit.limiter.aclose()
 
     def _audit(self, context: Context, request: Request) -> None:
         read = context.loaders.read_customer_ids
@@ -193,6 +216,10 @@ def _http_error(exc: HTTPException) -> Response:
         # strawberry's own 405 is for a method other than GET and POST.
         response.headers["Allow"] = getattr(exc, "allow", "GET, POST")
     return response
+
+
+def _client_key(request: Request) -> str:
+    return "ip:" + (request.client.host if request.client else "unknown")
 
 
 def _unauthenticated(exc: AuthenticationError) -> Response:

@@ -19,6 +19,7 @@ from c360.graphql.customer_mutations import CustomerMutation
 from c360.graphql.customer_queries import CustomerQuery
 from c360.graphql.errors import ErrorPolicy
 from c360.graphql.interactions_mutations import InteractionMutation
+from c360.graphql.limits_extension import QueryLimitsExtension
 from c360.graphql.loyalty_mutations import LoyaltyMutation
 from c360.graphql.node import NODE_TYPES, NodeQuery
 from c360.graphql.warranty_mutations import WarrantyMutation
@@ -48,6 +49,7 @@ class _Schema(strawberry.Schema):
 def _extensions() -> list[Any]:
     return [
         ErrorPolicy,
+        QueryLimitsExtension,
         lambda: ParserCache(maxsize=_DOCUMENT_CACHE_SIZE),
         lambda: ValidationCache(maxsize=_DOCUMENT_CACHE_SIZE),
         AccessPolicy,  # after validation: it walks a valid document
