@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from c360.database import create_engine
+from c360.events import EventHub
 from c360.graphql.http import create_graphql_app
 from c360.settings import Settings, get_settings
 
@@ -33,9 +34,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # One hub per worker process: on PostgreSQL, its one LISTEN connection.
+        event_hub = EventHub(engine)
+        await event_hub.start()
         try:
             yield
         finally:
+            await event_hub.stop()
             await engine.dispose()
 
     async def healthz(_request: Request) -> JSONResponse:
@@ -43,11 +48,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             return JSONResponse({"status": "ok", "database": "ok"})
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
 
+    graphql_app = create_graphql_app(engine=engine, settings=settings)
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             # A Route, not a Mount: a Mount would redirect POST /graphql to /graphql/.
-            Route("/graphql", create_graphql_app(engine=engine, settings=settings)),
+            Route("/graphql", graphql_app),
+            # Subscriptions: the same app, over the graphql-transport-ws protocol.
+            WebSocketRoute("/graphql", graphql_app),
         ],
         lifespan=lifespan,
     )

@@ -28,6 +28,8 @@ class Context:
     now: dt.datetime
     request: Request | None = None
     principal: Principal | None = None
+    # A websocket's connection_init payload (strawberry fills it in): credentials go here.
+    connection_params: dict[str, object] | None = None
     # Lookups done once per request, e.g. the national-id hashing key.
     secret_key: str = field(default="", repr=False)
 

@@ -5,6 +5,8 @@
 - No GraphiQL: strawberry's page loads its scripts from a public CDN and shows a blank
   page on a network without one, so until an explorer ships inside the package, GET
   without a query is a 404.
+- Subscriptions run over a websocket with the graphql-transport-ws protocol
+  (``c360.graphql.websocket``).
 - Each request gets a fresh ``Context`` (its own loaders, one lazily opened database
   connection), closed when the response is ready.
 - Every error body is GraphQL-shaped JSON with an ``extensions.code``, including the
@@ -26,11 +28,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UnsetType
 
 from c360.graphql.context import Context
 from c360.graphql.errors import INTERNAL_MESSAGE, ApiErrorCode, present_error, request_error
 from c360.graphql.schema import schema
+from c360.graphql.websocket import authenticate_connection, serve_websocket
 from c360.recommend.service import Recommender
 from c360.settings import Settings
 from graphql import GraphQLError
@@ -53,7 +58,10 @@ def create_graphql_app(*, engine: AsyncEngine, settings: Settings) -> ASGIApp:
 class _GraphQLApp(GraphQL[Context, None]):
     def __init__(self, *, engine: AsyncEngine, settings: Settings) -> None:
         super().__init__(
-            schema, graphql_ide=None, allow_queries_via_get=True, subscription_protocols=()
+            schema,
+            graphql_ide=None,
+            allow_queries_via_get=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self._engine = engine
         self._settings = settings
@@ -61,7 +69,13 @@ class _GraphQLApp(GraphQL[Context, None]):
         self._recommender = Recommender.from_model_dir()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":  # no subscriptions yet: strawberry refuses the socket
+        if scope["type"] == "websocket":
+            context = Context.for_request(
+                engine=self._engine, settings=self._settings, recommender=self._recommender
+            )
+            await serve_websocket(self, context, scope, receive, send)
+            return
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
@@ -86,6 +100,10 @@ class _GraphQLApp(GraphQL[Context, None]):
             if context is not None:
                 await context.db.close()
         await response(scope, receive, send)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        await authenticate_connection(context)
+        return await super().on_ws_connect(context)  # acknowledged without a payload
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         try:

@@ -41,7 +41,7 @@ from c360.graphql.warranty import (
     load_warranty_policy,
 )
 
-__all__ = ["MAX_NODES", "NODE_TYPES", "NodeQuery"]
+__all__ = ["MAX_NODES", "NODE_TYPES", "NodeQuery", "load_node"]
 
 MAX_NODES = 100
 
@@ -70,7 +70,11 @@ NODE_TYPES: list[type[Node]] = [node_type for node_type, _ in _NODES.values()]
 
 
 async def _load(loaders: Loaders, global_id: str) -> Node | None:
-    type_name, pk = decode_id(global_id)
+    return await load_node(loaders, *decode_id(global_id))
+
+
+async def load_node(loaders: Loaders, type_name: str, pk: int) -> Node | None:
+    """The node of a type named in ``NODE_TYPE_NAMES``, by primary key."""
     return await _NODES[type_name][1](loaders, pk)
 
 

@@ -1,4 +1,4 @@
-"""The GraphQL schema: every domain's ``Query`` and ``Mutation`` merged into one.
+"""The GraphQL schema: every domain's ``Query``, ``Mutation`` and ``Subscription`` merged.
 
 ``schema.as_str()`` is committed as ``schema/c360.graphql``; a test fails when the two
 differ, so every change to the API shows up in review as an SDL diff.
@@ -17,6 +17,7 @@ from c360.graphql.customer_queries import CustomerQuery
 from c360.graphql.errors import ErrorPolicy
 from c360.graphql.loyalty_mutations import LoyaltyMutation
 from c360.graphql.node import NODE_TYPES, NodeQuery
+from c360.graphql.subscriptions import CustomerSubscription
 from graphql import GraphQLError
 
 __all__ = ["schema"]
@@ -26,6 +27,7 @@ _DOCUMENT_CACHE_SIZE = 512
 
 Query = merge_types("Query", (CustomerQuery, NodeQuery))
 Mutation = merge_types("Mutation", (LoyaltyMutation,))
+Subscription = merge_types("Subscription", (CustomerSubscription,))
 
 
 class _Schema(strawberry.Schema):
@@ -46,5 +48,9 @@ def _extensions() -> list[Any]:
 
 
 schema: strawberry.Schema = _Schema(
-    query=Query, mutation=Mutation, types=NODE_TYPES, extensions=_extensions()
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    types=NODE_TYPES,
+    extensions=_extensions(),
 )

@@ -1,0 +1,231 @@
+"""``customerEvents`` over a real websocket, against the real app on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from events_support import (
+    EARN,
+    EVENTS,
+    Members,
+    earn_input,
+    live_server,
+    ws_client,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from gqltest import new_database  # isort: skip
+
+from c360 import events
+from c360.database import create_engine
+from c360.graphql.ids import encode_id
+from c360.loyalty import service as loyalty_service
+
+
+@pytest.fixture(scope="module")
+async def database(database_factory: Any) -> str:
+    return await new_database(database_factory)
+
+
+@pytest.fixture(scope="module")
+async def engine(database: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def members(engine: AsyncEngine) -> Members:
+    return Members(engine)
+
+
+@pytest.fixture(scope="module")
+async def base_url(database: str) -> AsyncIterator[str]:
+    async with live_server(database) as base_url:
+        yield base_url
+
+
+async def earn(base_url: str, member: Any, points: int, key: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        response = await client.post(
+            "/graphql", json={"query": EARN, "variables": earn_input(member, points, key)}
+        )
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()["data"]["earnPoints"]
+    assert result["__typename"] == "PointsEntrySuccess", result
+    return result
+
+
+# protocol ----------------------------------------------------------------------------
+
+
+async def test_connection_init_is_acknowledged_and_ping_answered(base_url: str) -> None:
+    async with ws_client(base_url) as client:
+        await client.send({"type": "ping"})
+        assert await client.receive() == {"type": "pong"}
+
+
+async def test_a_subscription_starts_with_subscribed_and_ends_on_complete(
+    base_url: str, members: Members
+) -> None:
+    member = await members.new()
+    async with ws_client(base_url) as client:
+        await client.subscribe("1", EVENTS, customerId=member.gid)
+        first = await client.event("1")
+        assert first["kind"] == "SUBSCRIBED"
+        assert first["customerId"] == member.gid
+        assert first["customer"]["id"] == member.gid
+        assert first["entityId"] is None and first["entity"] is None
+        await client.send({"id": "1", "type": "complete"})
+        # The operation is gone: a new one may take its id, and gets its own SUBSCRIBED.
+        await client.subscribe("1", EVENTS, customerId=member.gid)
+        assert (await client.event("1"))["kind"] == "SUBSCRIBED"
+
+
+async def test_subscribe_before_connection_init_closes_the_socket(base_url: str) -> None:
+    url = base_url.replace("http://", "ws://") + "/graphql"
+    async with connect(url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        await socket.send(
+            '{"id": "1", "type": "subscribe", "payload": {"query": "{ __typename }"}}'
+        )
+        with pytest.raises(ConnectionClosed) as closed:
+            await socket.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+async def test_an_unknown_customer_is_not_found(base_url: str) -> None:
+    async with ws_client(base_url) as client:
+        await client.subscribe("1", EVENTS, customerId=encode_id("Customer", 987_654_321))
+        message = await client.receive()
+    assert message["type"] == "next", message
+    (error,) = message["payload"]["errors"]
+    assert error["extensions"]["code"] == "NOT_FOUND"
+    assert message["payload"]["data"] is None
+
+
+async def test_an_id_of_another_type_is_invalid(base_url: str) -> None:
+    async with ws_client(base_url) as client:
+        await client.subscribe("1", EVENTS, customerId=encode_id("LedgerEntry", 1))
+        message = await client.receive()
+    (error,) = message["payload"]["errors"]
+    assert error["extensions"]["code"] == "INVALID_ID"
+
+
+# events ------------------------------------------------------------------------------
+
+
+async def test_an_earn_reaches_its_customers_subscriber_and_no_other(
+    base_url: str, members: Members
+) -> None:
+    alice, bob = await members.new(((100, 10),)), await members.new()
+    async with ws_client(base_url) as client:
+        await client.live("alice", alice)
+        await client.live("bob", bob)
+
+        booked = await earn(base_url, alice, 250, "live-1")
+        event = await client.event("alice")
+        assert event == {
+            "kind": "POINTS_EARNED",
+            "occurredAt": event["occurredAt"],
+            "customerId": alice.gid,
+            "entityId": booked["entry"]["id"],
+            "points": 250,
+            "pointsBalance": 350,
+            "customer": {"id": alice.gid, "displayName": event["customer"]["displayName"]},
+            "entity": {
+                "id": booked["entry"]["id"],
+                "kind": "EARN",
+                "points": 250,
+                "reason": "live test",
+            },
+        }
+        # Bob's next event is his own earn: Alice's never reached his subscription.
+        await earn(base_url, bob, 40, "live-2")
+        event = await client.event("bob")
+        assert (event["kind"], event["customerId"], event["points"]) == (
+            "POINTS_EARNED",
+            bob.gid,
+            40,
+        )
+
+
+async def test_an_idempotent_replay_publishes_nothing(base_url: str, members: Members) -> None:
+    member = await members.new()
+    async with ws_client(base_url) as client:
+        await client.live("1", member)
+        await earn(base_url, member, 10, "replay-1")
+        assert (await client.event("1"))["points"] == 10
+        await earn(base_url, member, 10, "replay-1")  # replayed: nothing booked
+        await earn(base_url, member, 20, "replay-2")
+        assert (await client.event("1"))["points"] == 20
+
+
+async def test_a_rolled_back_write_emits_nothing(
+    base_url: str, members: Members, engine: AsyncEngine
+) -> None:
+    member = await members.new()
+    async with ws_client(base_url) as client:
+        await client.live("1", member)
+        with pytest.raises(RuntimeError, match="changed my mind"):
+            async with engine.begin() as conn:
+                await events.publish(conn, _event(member.customer_id, entity_id=1))
+                raise RuntimeError("changed my mind")
+        async with engine.begin() as conn:
+            await events.publish(conn, _event(member.customer_id, entity_id=2))
+        event = await client.event("1")
+        assert (event["kind"], event["entityId"]) == (
+            "TICKET_OPENED",
+            encode_id("SupportTicket", 2),
+        )
+
+
+async def test_a_rolled_back_service_transaction_emits_nothing(
+    base_url: str, members: Members, engine: AsyncEngine
+) -> None:
+    # The services' own write path: BEGIN IMMEDIATE ... COMMIT/ROLLBACK on SQLite.
+    member = await members.new()
+    async with ws_client(base_url) as client:
+        await client.live("1", member)
+        with pytest.raises(RuntimeError, match="changed my mind"):
+            async with loyalty_service._write_transaction(engine) as conn:
+                await events.publish(conn, _event(member.customer_id, entity_id=3))
+                raise RuntimeError("changed my mind")
+        async with loyalty_service._write_transaction(engine) as conn:
+            await events.publish(conn, _event(member.customer_id, entity_id=4))
+        event = await client.event("1")
+        assert event["entityId"] == encode_id("SupportTicket", 4)
+
+
+async def test_events_arrive_in_commit_order(
+    base_url: str, members: Members, engine: AsyncEngine
+) -> None:
+    member = await members.new()
+    async with ws_client(base_url) as client:
+        await client.live("1", member)
+        async with engine.begin() as conn:
+            for entity_id in (11, 12, 13):
+                await events.publish(conn, _event(member.customer_id, entity_id=entity_id))
+        received = [(await client.event("1"))["entityId"] for _ in range(3)]
+    assert received == [encode_id("SupportTicket", pk) for pk in (11, 12, 13)]
+
+
+async def test_publish_outside_a_transaction_is_refused(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        with pytest.raises(RuntimeError, match="inside the transaction"):
+            await events.publish(conn, _event(1, entity_id=1))
+
+
+def _event(customer_id: int, *, entity_id: int) -> events.CustomerEvent:
+    return events.CustomerEvent(
+        customer_id=customer_id,
+        kind=events.EventKind.TICKET_OPENED,
+        entity_type="SupportTicket",
+        entity_id=entity_id,
+        occurred_at=dt.datetime.now(dt.UTC),
+    )
