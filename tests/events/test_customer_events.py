@@ -24,6 +24,7 @@ from gqltest import new_database  # isort: skip
 
 from c360 import events
 from c360.database import create_engine
+from c360.graphql.context import Context
 from c360.graphql.ids import encode_id
 from c360.loyalty import service as loyalty_service
 
@@ -115,6 +116,40 @@ async def test_an_id_of_another_type_is_invalid(base_url: str) -> None:
         message = await client.receive()
     (error,) = message["payload"]["errors"]
     assert error["extensions"]["code"] == "INVALID_ID"
+
+
+async def test_a_customer_the_caller_may_not_see_is_not_found(
+    base_url: str, members: Members, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    member = await members.new()
+
+    async def invisible(_context: Context, _customer_id: int) -> bool:
+        return False
+
+    monkeypatch.setattr(Context, "customer_visible", invisible)
+    async with ws_client(base_url) as client:
+        await client.subscribe("1", EVENTS, customerId=member.gid)
+        message = await client.receive()
+    (error,) = message["payload"]["errors"]
+    assert (error["message"], error["extensions"]["code"]) == ("no such customer", "NOT_FOUND")
+
+
+async def test_a_customer_that_leaves_the_callers_view_ends_the_subscription(
+    base_url: str, members: Members, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    member = await members.new()
+
+    async def invisible(_context: Context, _customer_id: int) -> bool:
+        return False
+
+    async with ws_client(base_url) as client:
+        await client.live("1", member)
+        monkeypatch.setattr(Context, "customer_visible", invisible)  # e.g. consent revoked
+        await earn(base_url, member, 5, "after-revocation")
+        message = await client.receive()
+        assert message["payload"]["data"] is None, message
+        assert [e["extensions"]["code"] for e in message["payload"]["errors"]] == ["NOT_FOUND"]
+        assert await client.receive() == {"id": "1", "type": "complete"}
 
 
 # events ------------------------------------------------------------------------------

@@ -1,0 +1,89 @@
+"""The issue's promise: with real ``c360 serve`` processes on PostgreSQL, a websocket
+subscriber gets an event within one second of a mutation made through another process."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from events_support import EARN, Member, Members, earn_input, ws_client
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from server import running_server  # isort: skip
+
+from c360.database import create_engine
+
+pytestmark = pytest.mark.slow
+
+MUTATIONS = 5
+MAX_LATENCY_SECONDS = 1.0
+
+
+@pytest.fixture(scope="module")
+def database(database_factory: Any, database_backend: str) -> str:
+    if database_backend != "postgresql":
+        pytest.skip("several processes share events through PostgreSQL only")
+    url: str = database_factory.create()
+    return url
+
+
+@pytest.fixture(scope="module")
+async def engine(database: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def members(engine: AsyncEngine) -> Members:
+    return Members(engine)
+
+
+async def earn_and_time_the_event(
+    subscriber_url: str, writer_url: str, member: Member
+) -> list[float]:
+    """Earn ``MUTATIONS`` times through ``writer_url``, each on a new HTTP connection;
+    the seconds from sending each mutation to receiving its event on ``subscriber_url``."""
+    latencies = []
+    async with ws_client(subscriber_url) as client:
+        await client.live("1", member)
+        for attempt in range(MUTATIONS):
+            key = f"{writer_url}-{attempt}"
+            started = time.monotonic()
+            async with httpx.AsyncClient(base_url=writer_url) as http:
+                response = await http.post(
+                    "/graphql", json={"query": EARN, "variables": earn_input(member, 10, key)}
+                )
+            event = await client.event("1")
+            latencies.append(time.monotonic() - started)
+            booked = response.json()["data"]["earnPoints"]
+            assert booked["__typename"] == "PointsEntrySuccess", booked
+            assert (event["kind"], event["entityId"]) == ("POINTS_EARNED", booked["entry"]["id"])
+    return latencies
+
+
+async def test_an_event_crosses_from_one_server_process_to_another(
+    engine: AsyncEngine, members: Members
+) -> None:
+    member = await members.new()
+    with (
+        running_server(database_url=engine.url.render_as_string(False)) as subscriber_url,
+        running_server(database_url=engine.url.render_as_string(False)) as writer_url,
+    ):
+        latencies = await earn_and_time_the_event(subscriber_url, writer_url, member)
+    print(f"\ntwo processes: event latency max {max(latencies) * 1000:.0f} ms")
+    assert max(latencies) < MAX_LATENCY_SECONDS, latencies
+
+
+async def test_events_reach_subscribers_with_two_uvicorn_workers(
+    engine: AsyncEngine, members: Members
+) -> None:
+    member = await members.new()
+    with running_server("--workers", "2", database_url=engine.url.render_as_string(False)) as url:
+        # Each mutation opens a new connection, which either worker may accept.
+        latencies = await earn_and_time_the_event(url, url, member)
+    print(f"\n--workers 2: event latency max {max(latencies) * 1000:.0f} ms")
+    assert max(latencies) < MAX_LATENCY_SECONDS, latencies
