@@ -82,7 +82,9 @@ class WsClient:
 
     async def receive(self) -> dict[str, Any]:
         async with asyncio.timeout(WAIT_SECONDS):
-            message: dict[str, Any] = json.loads(await self.socket.recv())
+            frame = await self.socket.recv()
+        assert isinstance(frame, str), "graphql-transport-ws messages are text frames"
+        message: dict[str, Any] = json.loads(frame)
         return message
 
     async def subscribe(self, operation_id: str, query: str, **variables: Any) -> None:

@@ -35,7 +35,11 @@ from strawberry.types.unset import UnsetType
 from c360.graphql.context import Context
 from c360.graphql.errors import INTERNAL_MESSAGE, ApiErrorCode, present_error, request_error
 from c360.graphql.schema import schema
-from c360.graphql.websocket import authenticate_connection, serve_websocket
+from c360.graphql.websocket import (
+    TextWebSocketAdapter,
+    authenticate_connection,
+    serve_websocket,
+)
 from c360.recommend.service import Recommender
 from c360.settings import Settings
 from graphql import GraphQLError
@@ -56,6 +60,7 @@ def create_graphql_app(*, engine: AsyncEngine, settings: Settings) -> ASGIApp:
 
 
 class _GraphQLApp(GraphQL[Context, None]):
+    websocket_adapter_class = TextWebSocketAdapter
     def __init__(self, *, engine: AsyncEngine, settings: Settings) -> None:
         super().__init__(
             schema,

@@ -11,13 +11,27 @@ socket with 4403 Forbidden.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.http.exceptions import WebSocketDisconnected
 
 from c360.graphql.context import Context
 
-__all__ = ["authenticate_connection", "serve_websocket"]
+__all__ = ["TextWebSocketAdapter", "authenticate_connection", "serve_websocket"]
+
+
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """Sends every message as a text frame, as graphql-transport-ws requires (strawberry
+    would send our orjson bytes as binary frames, which browsers' clients cannot parse)."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(self.view.encode_json_string(message))
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
 
 
 async def serve_websocket(
