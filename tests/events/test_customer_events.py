@@ -100,6 +100,24 @@ async def test_subscribe_before_connection_init_closes_the_socket(base_url: str)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
 
 
+async def test_queries_over_the_socket_see_what_was_committed_since(
+    base_url: str, members: Members
+) -> None:
+    member = await members.new(((100, 10),))
+    query = "query($id: ID!) { customer(id: $id) { loyalty { pointsBalance } } }"
+
+    async def balance(client: Any, operation_id: str) -> int:
+        await client.subscribe(operation_id, query, id=member.gid)
+        data = await client.next_data(operation_id)
+        assert await client.receive() == {"id": operation_id, "type": "complete"}
+        return int(data["customer"]["loyalty"]["pointsBalance"])
+
+    async with ws_client(base_url) as client:
+        assert await balance(client, "1") == 100
+        await earn(base_url, member, 20, "socket-query")
+        assert await balance(client, "2") == 120
+
+
 async def test_an_unknown_customer_is_not_found(base_url: str) -> None:
     async with ws_client(base_url) as client:
         await client.subscribe("1", EVENTS, customerId=encode_id("Customer", 987_654_321))

@@ -18,6 +18,7 @@ from c360.graphql.errors import ErrorPolicy
 from c360.graphql.loyalty_mutations import LoyaltyMutation
 from c360.graphql.node import NODE_TYPES, NodeQuery
 from c360.graphql.subscriptions import CustomerSubscription
+from c360.graphql.websocket import SocketOperations
 from graphql import GraphQLError
 
 __all__ = ["schema"]
@@ -42,6 +43,7 @@ class _Schema(strawberry.Schema):
 def _extensions() -> list[Any]:
     return [
         ErrorPolicy,
+        SocketOperations,
         lambda: ParserCache(maxsize=_DOCUMENT_CACHE_SIZE),
         lambda: ValidationCache(maxsize=_DOCUMENT_CACHE_SIZE),
     ]

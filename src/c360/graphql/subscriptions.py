@@ -30,9 +30,9 @@ from c360.graphql.context import Context, GraphQLInfo
 from c360.graphql.customers import Customer, load_customer
 from c360.graphql.errors import ApiErrorCode
 from c360.graphql.ids import NODE_TYPE_NAMES, decode_id_of, encode_id
-from c360.graphql.loaders import Loaders
 from c360.graphql.node import load_node
 from c360.graphql.permissions import requires
+from c360.graphql.websocket import refresh
 from graphql import GraphQLError
 
 __all__ = ["CustomerEventKind", "CustomerSubscription"]
@@ -159,7 +159,7 @@ class CustomerSubscription:
                 async for event in stream:
                     # The previous event's fields are resolved by now: let its connection go.
                     await context.db.close()
-                    _refresh(context)
+                    refresh(context)
                     await _require_visible(context, pk)
                     yield CustomerEvent.from_event(event)
         except StreamEndedError as error:
@@ -173,11 +173,3 @@ async def _require_visible(context: Context, pk: int) -> None:
     visible = await context.customer_visible(pk)
     if not visible or await context.loaders.customer_by_id.load(pk) is None:
         raise GraphQLError("no such customer", extensions={"code": ApiErrorCode.NOT_FOUND.value})
-
-
-def _refresh(context: Context) -> None:
-    """New loaders and a new clock for the next event: nothing cached from the last one."""
-    context.now = dt.datetime.now(dt.UTC)
-    context.loaders = Loaders(
-        db=context.db, now=context.now, recommender=context.loaders.recommender
-    )

@@ -11,16 +11,26 @@ socket with 4403 Forbidden.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import AsyncIterator, Mapping
 
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.extensions import SchemaExtension
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.types.graphql import OperationType
 
 from c360.graphql.context import Context
+from c360.graphql.loaders import Loaders
 
-__all__ = ["TextWebSocketAdapter", "authenticate_connection", "serve_websocket"]
+__all__ = [
+    "SocketOperations",
+    "TextWebSocketAdapter",
+    "authenticate_connection",
+    "refresh",
+    "serve_websocket",
+]
 
 
 class TextWebSocketAdapter(ASGIWebSocketAdapter):
@@ -51,3 +61,36 @@ async def authenticate_connection(context: Context) -> None:
     set ``context.principal``, or raise ``strawberry.exceptions.ConnectionRejectionError``.
     Until authentication exists, every socket is accepted, as every HTTP request is.
     """
+
+
+def refresh(context: Context) -> None:
+    """New loaders and a new clock: nothing cached from the socket's previous operations."""
+    context.now = dt.datetime.now(dt.UTC)
+    context.loaders = Loaders(
+        db=context.db, now=context.now, recommender=context.loaders.recommender
+    )
+
+
+def _is_socket(context: object) -> bool:
+    # strawberry sets connection_params from connection_init, which every operation
+    # over a socket follows; an HTTP request's context never has them.
+    return isinstance(context, Context) and context.connection_params is not None
+
+
+class SocketOperations(SchemaExtension):
+    """A query or mutation sent over a socket runs like one sent over HTTP: with fresh
+    loaders, and its connection (on PostgreSQL, a read snapshot) released when it is done.
+    A socket's context outlives its operations; without this, a second query would answer
+    from the first one's cache. (Subscriptions do the same per event.)"""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        operation_type = self.execution_context.operation_type
+        if not _is_socket(context) or operation_type is OperationType.SUBSCRIPTION:
+            yield
+            return
+        refresh(context)
+        try:
+            yield
+        finally:
+            await context.db.close()
