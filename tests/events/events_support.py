@@ -9,10 +9,12 @@ import json
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import uvicorn
+from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
 
 # Members (customers with loyalty accounts) live beside the loyalty tests.
@@ -21,11 +23,13 @@ from gqltest import settings_for  # noqa: E402  (tests/graphql, added by loyalty
 from loyalty_support import Member, Members  # noqa: E402
 
 from c360.app import create_app  # noqa: E402
+from c360.events import EventHub, hub_for  # noqa: E402
 from server import free_port  # noqa: E402
 
 __all__ = [
     "EARN",
     "EVENTS",
+    "LiveServer",
     "Member",
     "Members",
     "WsClient",
@@ -126,11 +130,24 @@ async def ws_client(
         yield client
 
 
+@dataclass(frozen=True)
+class LiveServer:
+    base_url: str
+    app: Starlette
+
+    @property
+    def hub(self) -> EventHub:
+        hub = hub_for(self.app.state.engine)
+        assert hub is not None, "the app's lifespan starts its hub"
+        return hub
+
+
 @asynccontextmanager
-async def live_server(database_url: str) -> AsyncIterator[str]:
-    """The whole app (lifespan included) on a free port; yields its base URL."""
+async def live_server(database_url: str) -> AsyncIterator[LiveServer]:
+    """The whole app (lifespan included) on a free port."""
+    app = create_app(settings_for(database_url))
     config = uvicorn.Config(
-        create_app(settings_for(database_url)),
+        app,
         host="127.0.0.1",
         port=free_port(),
         log_level="warning",
@@ -144,7 +161,7 @@ async def live_server(database_url: str) -> AsyncIterator[str]:
                 if task.done():
                     task.result()
                 await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{config.port}"
+        yield LiveServer(f"http://127.0.0.1:{config.port}", app)
     finally:
         server.should_exit = True
         await task

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,11 +12,14 @@ import pytest
 from events_support import (
     EARN,
     EVENTS,
+    WAIT_SECONDS,
+    LiveServer,
     Members,
     earn_input,
     live_server,
     ws_client,
 )
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -47,9 +51,23 @@ async def members(engine: AsyncEngine) -> Members:
 
 
 @pytest.fixture(scope="module")
-async def base_url(database: str) -> AsyncIterator[str]:
-    async with live_server(database) as base_url:
-        yield base_url
+async def server(database: str) -> AsyncIterator[LiveServer]:
+    async with live_server(database) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def base_url(server: LiveServer) -> str:
+    return server.base_url
+
+
+async def wait_for_no_subscribers(hub: events.EventHub) -> None:
+    """The server forgets a subscriber a moment after the client let it go."""
+    for _ in range(int(WAIT_SECONDS / 0.01)):
+        if hub.subscriber_count == 0:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{hub.subscriber_count} subscribers left")
 
 
 async def earn(base_url: str, member: Any, points: int, key: str) -> dict[str, Any]:
@@ -73,20 +91,51 @@ async def test_connection_init_is_acknowledged_and_ping_answered(base_url: str) 
 
 
 async def test_a_subscription_starts_with_subscribed_and_ends_on_complete(
-    base_url: str, members: Members
+    server: LiveServer, members: Members
 ) -> None:
     member = await members.new()
-    async with ws_client(base_url) as client:
+    await wait_for_no_subscribers(server.hub)  # earlier tests' sockets are gone
+    async with ws_client(server.base_url) as client:
         await client.subscribe("1", EVENTS, customerId=member.gid)
         first = await client.event("1")
         assert first["kind"] == "SUBSCRIBED"
         assert first["customerId"] == member.gid
         assert first["customer"]["id"] == member.gid
         assert first["entityId"] is None and first["entity"] is None
+        assert server.hub.subscriber_count == 1
         await client.send({"id": "1", "type": "complete"})
+        await wait_for_no_subscribers(server.hub)
         # The operation is gone: a new one may take its id, and gets its own SUBSCRIBED.
         await client.subscribe("1", EVENTS, customerId=member.gid)
         assert (await client.event("1"))["kind"] == "SUBSCRIBED"
+    # Closing the socket ends its subscriptions.
+    await wait_for_no_subscribers(server.hub)
+
+
+async def test_a_lost_listener_ends_the_subscription_with_a_code(
+    server: LiveServer, members: Members, engine: AsyncEngine, database_backend: str
+) -> None:
+    if database_backend != "postgresql":
+        pytest.skip("SQLite has no listener connection to lose")
+    member = await members.new()
+    async with ws_client(server.base_url) as client:
+        await client.live("1", member)
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = 'c360-events' AND datname = current_database()"
+                )
+            )
+        message = await client.receive()
+        assert [e["extensions"]["code"] for e in message["payload"]["errors"]] == [
+            "EVENTS_INTERRUPTED"
+        ]
+        assert await client.receive() == {"id": "1", "type": "complete"}
+        # Subscribing again works once the listener is back.
+        await client.live("2", member)
+        await earn(server.base_url, member, 7, "after-reconnect")
+        assert (await client.event("2"))["points"] == 7
 
 
 async def test_subscribe_before_connection_init_closes_the_socket(base_url: str) -> None:
