@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -61,13 +61,17 @@ def base_url(server: LiveServer) -> str:
     return server.base_url
 
 
-async def wait_for_no_subscribers(hub: events.EventHub) -> None:
-    """The server forgets a subscriber a moment after the client let it go."""
+async def wait_until(condition: Callable[[], bool]) -> None:
+    """For what the server does a moment after it answered."""
     for _ in range(int(WAIT_SECONDS / 0.01)):
-        if hub.subscriber_count == 0:
+        if condition():
             return
         await asyncio.sleep(0.01)
-    raise AssertionError(f"{hub.subscriber_count} subscribers left")
+    raise AssertionError("the condition never came true")
+
+
+async def wait_for_no_subscribers(hub: events.EventHub) -> None:
+    await wait_until(lambda: hub.subscriber_count == 0)
 
 
 async def earn(base_url: str, member: Any, points: int, key: str) -> dict[str, Any]:
@@ -110,6 +114,20 @@ async def test_a_subscription_starts_with_subscribed_and_ends_on_complete(
         assert (await client.event("1"))["kind"] == "SUBSCRIBED"
     # Closing the socket ends its subscriptions.
     await wait_for_no_subscribers(server.hub)
+
+
+async def test_a_waiting_subscription_holds_no_database_connection(
+    server: LiveServer, members: Members
+) -> None:
+    # Else a few hundred open teller screens would take every connection of the pool.
+    pool = server.app.state.engine.sync_engine.pool
+    member = await members.new()
+    async with ws_client(server.base_url) as client:
+        await client.live("1", member)  # SUBSCRIBED has loaded the customer
+        await wait_until(lambda: pool.checkedout() == 0)
+        await earn(server.base_url, member, 3, "pool-check")
+        assert (await client.event("1"))["customer"]["id"] == member.gid
+        await wait_until(lambda: pool.checkedout() == 0)
 
 
 async def test_a_lost_listener_ends_the_subscription_with_a_code(

@@ -32,6 +32,8 @@ CHANNEL = "c360_customer_events"
 
 _PENDING = "c360.events.pending"  # published in the open transaction
 _COMMITTED = "c360.events.committed"  # SQLAlchemy sent COMMIT; delivered once it returned
+_COMMIT_STATEMENTS = frozenset({"COMMIT", "END", "COMMIT TRANSACTION", "END TRANSACTION"})
+_LONGEST_END = 40  # longer statements neither commit nor roll back the transaction
 
 
 async def publish(conn: AsyncConnection, event: CustomerEvent) -> None:
@@ -75,8 +77,11 @@ def _listen(engine: Engine) -> None:
 
 def _after_statement(conn: Connection, *args: Any) -> None:
     # The driver-level transaction of c360's SQLite write path: BEGIN IMMEDIATE ... COMMIT.
-    statement = args[1].strip().upper()
-    if statement in ("COMMIT", "END", "COMMIT TRANSACTION", "END TRANSACTION"):
+    statement: str = args[1]
+    if len(statement) > _LONGEST_END or not conn.info.get(_PENDING):
+        return  # the common case, decided without copying the statement
+    statement = statement.strip().upper()
+    if statement in _COMMIT_STATEMENTS:
         _deliver(conn.engine, conn.info.pop(_PENDING, []))
     elif statement.startswith("ROLLBACK") and " TO " not in statement:
         conn.info.pop(_PENDING, None)

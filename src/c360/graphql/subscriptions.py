@@ -146,6 +146,7 @@ class CustomerSubscription:
     ) -> AsyncGenerator[CustomerEvent, None]:
         context = info.context
         pk = decode_id_of("Customer", customer_id)
+        refresh(context)  # nothing cached from the socket's earlier operations
         await _require_visible(context, pk)
         hub = hub_for(context.db.engine)
         try:
@@ -154,14 +155,15 @@ class CustomerSubscription:
                     StreamEndCode.EVENTS_UNAVAILABLE, "live updates are not running here"
                 )
             async with hub.subscribe(pk) as stream:
-                await context.db.close()  # nothing is read while the socket waits
                 yield CustomerEvent.subscribed(pk, dt.datetime.now(dt.UTC))
+                # The generator resumes once the last message was resolved and sent: let
+                # its connection go before waiting, however long, for the next event.
+                await context.db.close()
                 async for event in stream:
-                    # The previous event's fields are resolved by now: let its connection go.
-                    await context.db.close()
                     refresh(context)
                     await _require_visible(context, pk)
                     yield CustomerEvent.from_event(event)
+                    await context.db.close()
         except StreamEndedError as error:
             raise GraphQLError(error.message, extensions={"code": error.code.value}) from None
         finally:
