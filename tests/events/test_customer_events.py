@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -12,15 +13,18 @@ import pytest
 from events_support import (
     EARN,
     EVENTS,
+    PROTOCOL,
     WAIT_SECONDS,
     LiveServer,
     Members,
     earn_input,
     live_server,
     ws_client,
+    ws_url,
 )
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from strawberry.exceptions import ConnectionRejectionError
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -28,6 +32,7 @@ from gqltest import new_database  # isort: skip
 
 from c360 import events
 from c360.database import create_engine
+from c360.graphql import http as graphql_http
 from c360.graphql.context import Context
 from c360.graphql.ids import encode_id
 from c360.loyalty import service as loyalty_service
@@ -165,6 +170,28 @@ async def test_subscribe_before_connection_init_closes_the_socket(base_url: str)
         with pytest.raises(ConnectionClosed) as closed:
             await socket.recv()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+async def test_the_authentication_hook_sees_the_init_payload_and_may_refuse(
+    base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[object] = []
+
+    async def authenticate(context: Context) -> None:
+        seen.append(context.connection_params)
+        if context.connection_params != {"token": "good"}:
+            raise ConnectionRejectionError()
+
+    monkeypatch.setattr(graphql_http, "authenticate_connection", authenticate)
+    async with ws_client(base_url, {"token": "good"}) as client:
+        await client.send({"type": "ping"})
+        assert await client.receive() == {"type": "pong"}
+    async with connect(ws_url(base_url), subprotocols=[PROTOCOL]) as socket:  # type: ignore[list-item]
+        await socket.send(json.dumps({"type": "connection_init", "payload": {"token": "bad"}}))
+        with pytest.raises(ConnectionClosed) as closed:
+            await socket.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+    assert seen == [{"token": "good"}, {"token": "bad"}]
 
 
 async def test_queries_over_the_socket_see_what_was_committed_since(
