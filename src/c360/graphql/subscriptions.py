@@ -16,7 +16,7 @@ database connection goes back to the pool between events.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -99,26 +99,30 @@ class CustomerEvent:
 
     @classmethod
     def subscribed(cls, customer_pk: int, now: dt.datetime) -> CustomerEvent:
-        return cls._of(CustomerEventKind.SUBSCRIBED, customer_pk, now, None, {})
+        return cls._of(CustomerEventKind.SUBSCRIBED, customer_pk, at=now)
 
     @classmethod
     def from_event(cls, event: DomainEvent) -> CustomerEvent:
         known = event.entity_type in NODE_TYPE_NAMES
-        entity = (event.entity_type, event.entity_id) if known else None
         return cls._of(
-            CustomerEventKind(event.kind.value), event.customer_id, event.occurred_at, entity,
-            event.data,
-        )  # fmt: skip
+            CustomerEventKind(event.kind.value),
+            event.customer_id,
+            at=event.occurred_at,
+            entity=(event.entity_type, event.entity_id) if known else None,
+            data=event.data,
+        )
 
     @classmethod
     def _of(
         cls,
         kind: CustomerEventKind,
         customer_pk: int,
+        *,
         at: dt.datetime,
-        entity: tuple[str, int] | None,
-        data: Any,
+        entity: tuple[str, int] | None = None,
+        data: Mapping[str, Any] | None = None,
     ) -> CustomerEvent:
+        data = data or {}
         points, balance = data.get("points"), data.get("balance")
         return cls(
             kind=kind,
