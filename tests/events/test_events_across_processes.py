@@ -3,6 +3,7 @@ subscriber gets an event within one second of a mutation made through another pr
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from events_support import EARN, Member, Members, earn_input, ws_client
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server import running_server  # isort: skip
@@ -78,6 +80,17 @@ async def test_an_event_crosses_from_one_server_process_to_another(
     assert max(latencies) < MAX_LATENCY_SECONDS, latencies
 
 
+async def listener_connections(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        count = await conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE application_name = 'c360-events' AND datname = current_database()"
+            )
+        )
+    return int(count or 0)
+
+
 async def test_events_reach_subscribers_with_two_uvicorn_workers(
     engine: AsyncEngine, members: Members
 ) -> None:
@@ -85,5 +98,16 @@ async def test_events_reach_subscribers_with_two_uvicorn_workers(
     with running_server("--workers", "2", database_url=engine.url.render_as_string(False)) as url:
         # Each mutation opens a new connection, which either worker may accept.
         latencies = await earn_and_time_the_event(url, url, member)
+        # One LISTEN connection per worker, however many subscribers: here, several.
+        async with ws_client(url) as first, ws_client(url) as second:
+            await first.live("1", member)
+            await second.live("1", member)
+            await second.live("2", member)
+            # (Polled: a worker's listener connects in the background as it starts.)
+            for _ in range(100):
+                if (listening := await listener_connections(engine)) == 2:
+                    break
+                await asyncio.sleep(0.1)
+            assert listening == 2
     print(f"\n--workers 2: event latency max {max(latencies) * 1000:.0f} ms")
     assert max(latencies) < MAX_LATENCY_SECONDS, latencies
