@@ -61,6 +61,7 @@ def create_graphql_app(*, engine: AsyncEngine, settings: Settings) -> ASGIApp:
 
 class _GraphQLApp(GraphQL[Context, None]):
     websocket_adapter_class = TextWebSocketAdapter
+
     def __init__(self, *, engine: AsyncEngine, settings: Settings) -> None:
         super().__init__(
             schema,
