@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from c360.audit.recorder import AccessRecorder
 from c360.auth import tokens
 from c360.database import create_engine
+from c360.events import EventHub
 from c360.graphql.http import create_graphql_app
 from c360.settings import Settings, get_settings
 
@@ -38,12 +39,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # One hub per worker process: on PostgreSQL, its one LISTEN connection.
+        event_hub = EventHub(engine)
+        await event_hub.start()
         try:
             yield
         finally:
             await recorder.close()  # the access records still queued
             await graphql_app.close()  # the rate limiter's Redis connections
             await tokens.flush_last_used()  # the tokens' last-use times still being written
+            await event_hub.stop()
             await engine.dispose()
 
     async def healthz(_request: Request) -> JSONResponse:
@@ -56,6 +61,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             # A Route, not a Mount: a Mount would redirect POST /graphql to /graphql/.
             Route("/graphql", graphql_app),
+            # Subscriptions: the same app, over the graphql-transport-ws protocol.
+            WebSocketRoute("/graphql", graphql_app),
         ],
         lifespan=lifespan,
     )

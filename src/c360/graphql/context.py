@@ -19,7 +19,7 @@ from c360.graphql.loaders import Loaders
 from c360.recommend.service import Recommender
 from c360.settings import Settings
 
-__all__ = ["Context", "GraphQLInfo", "customer_scope_of"]
+__all__ = ["Context", "GraphQLInfo", "customer_scope_of", "loaders_for"]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -32,6 +32,8 @@ class Context:
     # Who is asking. None only where nothing authenticated the caller (then every
     # field that needs a scope is refused: deny by default).
     principal: Principal | None = None
+    # A websocket's connection_init payload (strawberry fills it in): credentials go here.
+    connection_params: dict[str, object] | None = None
     request: Request | None = None
     # Lookups done once per request, e.g. the national-id hashing key.
     secret_key: str = field(default="", repr=False)
@@ -80,19 +82,30 @@ class Context:
         return cls(
             settings=settings,
             db=db,
-            loaders=Loaders(
-                db=db,
-                now=now,
-                recommender=recommender,
-                scope=customer_scope_of(principal),
-                shows_pii=principal is not None and principal.has(Scope.CUSTOMER_PII),
-            ),
+            loaders=loaders_for(db=db, now=now, recommender=recommender, principal=principal),
             now=now,
             principal=principal,
             cost_budget=None if principal is None else principal.cost_budget,
             request=request,
             secret_key=settings.secret_key.get_secret_value(),
         )
+
+
+def loaders_for(
+    *,
+    db: RequestDatabase,
+    now: dt.datetime,
+    recommender: Recommender | None,
+    principal: Principal | None,
+) -> Loaders:
+    """Fresh loaders that read only what ``principal`` may see."""
+    return Loaders(
+        db=db,
+        now=now,
+        recommender=recommender,
+        scope=customer_scope_of(principal),
+        shows_pii=principal is not None and principal.has(Scope.CUSTOMER_PII),
+    )
 
 
 def customer_scope_of(principal: Principal | None) -> CustomerScope:

@@ -30,7 +30,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from enum import StrEnum
-from typing import assert_never
+from typing import Any, assert_never
 
 from strawberry.extensions import SchemaExtension
 
@@ -142,3 +142,10 @@ class ErrorPolicy(SchemaExtension):
         errors = getattr(result, "errors", None)
         if errors:
             result.errors = [present_error(error) for error in errors]  # type: ignore[union-attr]
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        # Each message of a subscription, before it is sent.
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [present_error(error) for error in errors]
+        yield

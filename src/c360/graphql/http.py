@@ -5,6 +5,8 @@
 - No GraphiQL: strawberry's page loads its scripts from a public CDN and shows a blank
   page on a network without one, so until an explorer ships inside the package, GET
   without a query is a 404.
+- Subscriptions run over a websocket with the graphql-transport-ws protocol
+  (``c360.graphql.websocket``).
 - Each request gets a fresh ``Context`` (its own loaders, one lazily opened database
   connection), closed when the response is ready.
 - Every error body is GraphQL-shaped JSON with an ``extensions.code``, including the
@@ -27,7 +29,9 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UnsetType
 
 from c360.audit.recorder import AccessRecord, AccessRecorder
 from c360.auth.authenticate import bearer_authenticator
@@ -37,6 +41,11 @@ from c360.graphql.context import Context
 from c360.graphql.errors import INTERNAL_MESSAGE, ApiErrorCode, present_error, request_error
 from c360.graphql.rate_limit import HttpRateLimit
 from c360.graphql.schema import schema
+from c360.graphql.websocket import (
+    TextWebSocketAdapter,
+    authenticate_connection,
+    serve_websocket,
+)
 from c360.ratelimit import build_rate_limiter
 from c360.recommend.service import Recommender
 from c360.settings import Settings
@@ -80,6 +89,8 @@ def create_graphql_app(
 
 
 class _GraphQLApp(GraphQL[Context, None]):
+    websocket_adapter_class = TextWebSocketAdapter
+
     def __init__(
         self,
         *,
@@ -89,7 +100,10 @@ class _GraphQLApp(GraphQL[Context, None]):
         authenticate: Authenticate,
     ) -> None:
         super().__init__(
-            schema, graphql_ide=None, allow_queries_via_get=True, subscription_protocols=()
+            schema,
+            graphql_ide=None,
+            allow_queries_via_get=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self._engine = engine
         self._settings = settings
@@ -100,7 +114,17 @@ class _GraphQLApp(GraphQL[Context, None]):
         self.rate_limit = HttpRateLimit(build_rate_limiter(settings))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":  # no subscriptions yet: strawberry refuses the socket
+        if scope["type"] == "websocket":
+            # Nobody yet: connection_init carries the credentials (authenticate_connection).
+            context = Context.for_request(
+                engine=self._engine,
+                settings=self._settings,
+                principal=None,
+                recommender=self._recommender,
+            )
+            await serve_websocket(self, context, scope, receive, send)
+            return
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
@@ -145,6 +169,10 @@ class _GraphQLApp(GraphQL[Context, None]):
                 await context.db.close()
         self.rate_limit.annotate(response, rate)
         await response(scope, receive, send)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        await authenticate_connection(context)
+        return await super().on_ws_connect(context)  # acknowledged without a payload
 
     async def close(self) -> None:
         """Release what the app holds beyond the engine (the rate limiter's Redis pool)."""

@@ -42,7 +42,7 @@ from c360.graphql.warranty import (
     load_warranty_policy,
 )
 
-__all__ = ["MAX_NODES", "NODE_TYPES", "NodeQuery"]
+__all__ = ["MAX_NODES", "NODE_TYPES", "NodeQuery", "load_node"]
 
 MAX_NODES = 100
 
@@ -87,12 +87,16 @@ _SCOPES = {name: declared_scope(node_type) for name, (node_type, _) in _NODES.it
 
 
 async def _load(context: Context, global_id: str) -> Node | None:
-    """The node, or None when it does not exist or the caller may not see it.
+    return await load_node(context, *decode_id(global_id))
+
+
+async def load_node(context: Context, type_name: str, pk: int) -> Node | None:
+    """The node of a type named in ``NODE_TYPE_NAMES``, by primary key; None when it does
+    not exist or the caller may not see it.
 
     A node of a type outside the token's scopes, or owned by a customer outside its
     rows, is answered exactly as a missing one.
     """
-    type_name, pk = decode_id(global_id)
     scope = _SCOPES[type_name]
     if scope is not None and scope not in context.scopes:
         return None

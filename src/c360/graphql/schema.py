@@ -1,4 +1,4 @@
-"""The GraphQL schema: every domain's ``Query`` and ``Mutation`` merged into one.
+"""The GraphQL schema: every domain's ``Query``, ``Mutation`` and ``Subscription`` merged.
 
 ``schema.as_str()`` is committed as ``schema/c360.graphql``; a test fails when the two
 differ, so every change to the API shows up in review as an SDL diff.
@@ -22,7 +22,9 @@ from c360.graphql.interactions_mutations import InteractionMutation
 from c360.graphql.limits_extension import QueryLimitsExtension
 from c360.graphql.loyalty_mutations import LoyaltyMutation
 from c360.graphql.node import NODE_TYPES, NodeQuery
+from c360.graphql.subscriptions import CustomerSubscription
 from c360.graphql.warranty_mutations import WarrantyMutation
+from c360.graphql.websocket import SocketOperations
 from graphql import GraphQLError
 
 __all__ = ["schema"]
@@ -35,6 +37,7 @@ Mutation = merge_types(
     "Mutation",
     (CustomerMutation, LoyaltyMutation, InteractionMutation, WarrantyMutation, ConsentMutation),
 )
+Subscription = merge_types("Subscription", (CustomerSubscription,))
 
 
 class _Schema(strawberry.Schema):
@@ -50,6 +53,7 @@ def _extensions() -> list[Any]:
     return [
         ErrorPolicy,
         QueryLimitsExtension,
+        SocketOperations,
         lambda: ParserCache(maxsize=_DOCUMENT_CACHE_SIZE),
         lambda: ValidationCache(maxsize=_DOCUMENT_CACHE_SIZE),
         AccessPolicy,  # after validation: it walks a valid document
@@ -57,5 +61,9 @@ def _extensions() -> list[Any]:
 
 
 schema: strawberry.Schema = _Schema(
-    query=Query, mutation=Mutation, types=NODE_TYPES, extensions=_extensions()
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    types=NODE_TYPES,
+    extensions=_extensions(),
 )

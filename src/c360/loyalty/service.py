@@ -15,6 +15,8 @@ Rules, on top of the ledger invariant in ``c360.loyalty.models``:
   redeemed); reversing a redemption restores its points as a new lot (kind ``reversal``)
   valid for the program's validity period from now. Adjustments, expiries and reversals
   are not reversible: book an adjustment instead.
+- Live updates: every booked entry (expiries included) publishes a ``CustomerEvent``
+  inside its transaction (``c360.events``); a replay books nothing and publishes nothing.
 - ``lifetime_points`` counts earned points net of reversed earns; the tier is the highest
   whose threshold the points earned in the last 12 months reach (as ``c360.demo`` does).
 """
@@ -31,6 +33,7 @@ from sqlalchemy import Row, Table, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from c360 import events
 from c360.customers.models import Customer
 from c360.loyalty import repository
 from c360.loyalty.errors import LoyaltyError, LoyaltyErrorCode
@@ -305,9 +308,10 @@ async def _expire_account(
                 .order_by(entry.c.occurred_at, entry.c.id)
             )
         ).all()
+        expiries: list[tuple[int, int]] = []  # (entry id, points)
         for lot in lots:
             await conn.execute(update(entry).where(entry.c.id == lot.id).values(remaining_points=0))
-            await _insert_entry(
+            expiry_id = await _insert_entry(
                 conn,
                 acc,
                 LedgerEntryKind.EXPIRE,
@@ -317,9 +321,20 @@ async def _expire_account(
                 now=now,
                 occurred_at=lot.expires_at,
             )
+            expiries.append((expiry_id, -lot.remaining_points))
         expired = sum(lot.remaining_points for lot in lots)
         if lots:
             await _update_account(conn, acc, now=now, balance=-expired)
+            for expiry_id, points in expiries:
+                await _publish(
+                    conn,
+                    customer_id=acc.customer_id,
+                    kind=LedgerEntryKind.EXPIRE,
+                    entry_id=expiry_id,
+                    points=points,
+                    balance=acc.points_balance - expired,
+                    at=now,
+                )
         return len(lots), expired
 
 
@@ -359,7 +374,17 @@ async def _write(engine: AsyncEngine, request: _Request, book: _Booking) -> Poin
                 raise LoyaltyError(Code.ACCOUNT_NOT_ACTIVE, f"the loyalty account is {acc.status}")
             entry_id = await book(conn, acc)
             booked = (await repository.ledger_entries_by_ids(conn, [entry_id]))[0]
-            return PointsResult(booked, await _account_row(conn, acc.id), replayed=False)
+            account_now = await _account_row(conn, acc.id)
+            await _publish(
+                conn,
+                customer_id=booked.customer_id,
+                kind=LedgerEntryKind(booked.kind),
+                entry_id=booked.id,
+                points=booked.points,
+                balance=account_now.points_balance,
+                at=booked.created_at,
+            )
+            return PointsResult(booked, account_now, replayed=False)
     except IntegrityError:
         # Only a writer that skipped the lock could race us to the key; read its entry.
         async with engine.connect() as conn:
@@ -449,6 +474,39 @@ def _check_replay(original: Row[Any], request: _Request) -> None:
             "this idempotency key was used for a different request",
             field="idempotency_key",
         )
+
+
+_EVENT_KINDS = {
+    LedgerEntryKind.EARN: events.EventKind.POINTS_EARNED,
+    LedgerEntryKind.REDEEM: events.EventKind.POINTS_REDEEMED,
+    LedgerEntryKind.ADJUST: events.EventKind.POINTS_ADJUSTED,
+    LedgerEntryKind.REVERSAL: events.EventKind.POINTS_REVERSED,
+    LedgerEntryKind.EXPIRE: events.EventKind.POINTS_EXPIRED,
+}
+
+
+async def _publish(
+    conn: AsyncConnection,
+    *,
+    customer_id: int,
+    kind: LedgerEntryKind,
+    entry_id: int,
+    points: int,
+    balance: int,
+    at: dt.datetime,
+) -> None:
+    """Tell the customer's subscribers about a booked entry, once this transaction commits."""
+    await events.publish(
+        conn,
+        events.CustomerEvent(
+            customer_id=customer_id,
+            kind=_EVENT_KINDS[kind],
+            entity_type="LedgerEntry",
+            entity_id=entry_id,
+            occurred_at=at,
+            data={"points": points, "balance": balance},
+        ),
+    )
 
 
 # ledger arithmetic -------------------------------------------------------------------
