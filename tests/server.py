@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -60,3 +62,26 @@ def _wait_until_healthy(process: subprocess.Popen[str], base_url: str, timeout: 
             pass
         time.sleep(0.2)
     raise TimeoutError(f"c360 serve did not become healthy within {timeout} s")
+
+
+def readme_token(database_url: str, readme_text: str) -> str:
+    """Run the README's token command (``<!-- example-token -->``) as written, against
+    ``database_url``, and return the token it prints on its last line."""
+    match = re.search(r"<!-- example-token -->\s*```sh\n(.*?)```", readme_text, re.DOTALL)
+    assert match, "README.md has no ```sh block after <!-- example-token -->"
+    command = re.search(r"TOKEN=\$\(\.venv/bin/c360 (.*?) \| tail -n 1\)", match.group(1))
+    assert command, "the README's token command is not TOKEN=$(.venv/bin/c360 ... | tail -n 1)"
+    result = subprocess.run(
+        [sys.executable, "-m", "c360", *shlex.split(command.group(1))],
+        env={**os.environ, "C360_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server import running_server
+from server import bearer, readme_token, running_server
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -36,6 +36,7 @@ def readme_example_query() -> tuple[str, str]:
     url = re.search(r"curl -s (\S+)", command)
     query = re.search(r"--data-urlencode 'query=(.*?)'", command, re.DOTALL)
     assert url and query, "the README's example is not a curl --data-urlencode 'query=...' command"
+    assert '-H "Authorization: Bearer $TOKEN"' in command
     return url.group(1), query.group(1)
 
 
@@ -58,8 +59,14 @@ def test_the_readme_example_query_returns_the_readme_answer(database_factory) ->
     database_url = database_factory.create(migrated=False)
 
     with running_server("--demo", database_url=database_url) as base_url:
+        token = readme_token(database_url, README.read_text(encoding="utf-8"))
         readme_url = httpx.URL(url)
-        response = httpx.get(f"{base_url}{readme_url.path}", params={"query": query}, timeout=30)
+        response = httpx.get(
+            f"{base_url}{readme_url.path}",
+            params={"query": query},
+            headers=bearer(token),
+            timeout=30,
+        )
 
     assert response.status_code == 200, response.text
     answer = response.json()

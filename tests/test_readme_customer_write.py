@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server import running_server
+from server import bearer, readme_token, running_server
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -28,6 +28,7 @@ def readme_example_mutation() -> tuple[str, dict[str, object]]:
     body = re.search(r"--data '(.*?)'\n", command, re.DOTALL)
     assert url and body, "the README's mutation is not a curl ... --data '{...}' command"
     assert "-H 'Content-Type: application/json'" in command
+    assert '-H "Authorization: Bearer $TOKEN"' in command
     return url.group(1), json.loads(body.group(1))
 
 
@@ -38,8 +39,9 @@ def test_the_readme_mutation_returns_the_readme_answer(database_factory) -> None
     database_url = database_factory.create(migrated=False)
 
     with running_server("--demo", database_url=database_url) as base_url:
+        headers = bearer(readme_token(database_url, README.read_text(encoding="utf-8")))
         endpoint = f"{base_url}{httpx.URL(url).path}"
-        response = httpx.post(endpoint, json=body, timeout=30)
+        response = httpx.post(endpoint, json=body, headers=headers, timeout=30)
         assert response.status_code == 200, response.text
         assert response.json() == expected
 
@@ -50,7 +52,7 @@ def test_the_readme_mutation_returns_the_readme_answer(database_factory) -> None
             "... on CustomerError { code } } }"
         )
         answers = [
-            httpx.post(endpoint, json={"query": update}, timeout=30).json()["data"]
+            httpx.post(endpoint, json={"query": update}, headers=headers, timeout=30).json()["data"]
             for _ in range(2)
         ]
         assert answers == [

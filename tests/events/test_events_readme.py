@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shlex
 import sys
@@ -15,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server import running_server  # isort: skip
+from server import bearer, readme_token, running_server  # isort: skip
 
 pytestmark = pytest.mark.slow
 
@@ -34,8 +35,9 @@ def mutation_request() -> tuple[str, dict[str, str], bytes]:
     """The URL, headers and body of the README's curl command."""
     args = shlex.split(readme_block("live-updates-mutation", "sh"))
     assert args[:2] == ["curl", "-s"], args
-    header_name, header_value = args[args.index("-H") + 1].split(": ", 1)
-    return args[2], {header_name: header_value}, args[args.index("-d") + 1].encode()
+    headers = dict(args[index + 1].split(": ", 1) for index, arg in enumerate(args) if arg == "-H")
+    assert headers.pop("Authorization") == "Bearer $TOKEN"
+    return args[2], headers, args[args.index("-d") + 1].encode()
 
 
 async def read_line(process: asyncio.subprocess.Process) -> str:
@@ -61,8 +63,15 @@ async def test_the_readme_watch_script_prints_the_readme_events(
         script.write_text(readme_block("live-updates-watch", "python").replace(
             "ws://127.0.0.1:8000", ws_base
         ))  # fmt: skip
+        token = await asyncio.to_thread(
+            readme_token, database_url, README.read_text(encoding="utf-8")
+        )
+        headers = {**headers, **bearer(token)}
         watcher = await asyncio.create_subprocess_exec(
-            sys.executable, str(script), stdout=asyncio.subprocess.PIPE
+            sys.executable,
+            str(script),
+            stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, "TOKEN": token},  # as `TOKEN=$TOKEN .venv/bin/python watch.py`
         )
         try:
             printed = [await read_line(watcher), await read_line(watcher)]  # ack, SUBSCRIBED

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server import running_server
+from server import bearer, readme_token, running_server
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -29,6 +29,7 @@ def readme_request() -> tuple[str, dict[str, Any]]:
     body = re.search(r"-d '(.*?)'\n", command, re.DOTALL)
     assert url and body, "the README's example is not a curl -d '{...}' command"
     assert "Content-Type: application/json" in command
+    assert '-H "Authorization: Bearer $TOKEN"' in command
     return url.group(1), json.loads(body.group(1))
 
 
@@ -39,9 +40,10 @@ def test_the_readme_visit_mutation_returns_the_readme_answer(database_factory: A
     database_url = database_factory.create(migrated=False)
 
     with running_server("--demo", database_url=database_url) as base_url:
+        headers = bearer(readme_token(database_url, README.read_text(encoding="utf-8")))
         path = httpx.URL(url).path
-        response = httpx.post(f"{base_url}{path}", json=body, timeout=30)
-        again = httpx.post(f"{base_url}{path}", json=body, timeout=30)
+        response = httpx.post(f"{base_url}{path}", json=body, headers=headers, timeout=30)
+        again = httpx.post(f"{base_url}{path}", json=body, headers=headers, timeout=30)
 
     assert response.status_code == 200, response.text
     assert response.json() == expected
