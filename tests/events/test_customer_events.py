@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import json
 import os
 from collections.abc import AsyncIterator, Callable
@@ -436,3 +437,34 @@ def _event(customer_id: int, *, entity_id: int) -> events.CustomerEvent:
         entity_id=entity_id,
         occurred_at=dt.datetime.now(dt.UTC),
     )
+
+
+async def test_each_event_a_subscriber_receives_is_in_the_access_log(
+    base_url: str, members: Members, engine: AsyncEngine
+) -> None:
+    member = await members.new()
+    async with ws_client(base_url) as client:
+        await client.live("1", member)
+        await earn(base_url, member, 7, "audited-1")
+        await client.event("1")
+        await earn(base_url, member, 8, "audited-2")
+        await client.event("1")
+
+    async def subscription_reads() -> int:
+        async with engine.connect() as conn:
+            return int(
+                await conn.scalar(
+                    text(
+                        "SELECT count(*) FROM access_log WHERE customer_id = :id "
+                        "AND operation_hash = :hash"
+                    ),
+                    {"id": member.customer_id, "hash": hashlib.sha256(EVENTS.encode()).hexdigest()},
+                )
+                or 0
+            )
+
+    for _ in range(int(WAIT_SECONDS / 0.1)):  # the recorder writes in the background
+        if await subscription_reads() == 2:
+            break
+        await asyncio.sleep(0.1)
+    assert await subscription_reads() == 2

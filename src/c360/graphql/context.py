@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from strawberry import Info
 
+from c360.audit.recorder import AccessRecord, AccessRecorder
 from c360.auth.principal import Principal
 from c360.auth.scopes import Role, Scope
 from c360.customers.visibility import UNRESTRICTED, CustomerScope
@@ -39,6 +41,8 @@ class Context:
     secret_key: str = field(default="", repr=False)
     # The most this request's operation may cost (c360.graphql.limits); None: the settings'.
     cost_budget: int | None = None
+    # Where reads of customer data are recorded (None: not audited, e.g. a CLI check).
+    recorder: AccessRecorder | None = None
     # Set before execution by AccessPolicy: what the access audit records of the operation.
     operation: OperationInfo | None = None
 
@@ -67,6 +71,28 @@ class Context:
             return True
         return await self.loaders.customer_by_id.load(customer_id) is not None
 
+    def record_access(self, *, purpose: str | None = None) -> None:
+        """Hand what this request (or subscription event) read to the access audit."""
+        read = self.loaders.read_customer_ids
+        principal = self.principal
+        if not read or principal is None or self.operation is None or self.recorder is None:
+            return
+        self.recorder.record(
+            AccessRecord(
+                customer_ids=set(read),
+                accessed_at=self.now,
+                subject=principal.subject,
+                role=principal.role.value,
+                partner_id=principal.partner_id,
+                field_groups=self.operation.field_groups,
+                operation_name=self.operation.name,
+                operation_hash=self.operation.hash,
+                purpose=None if purpose is None else purpose[:100],
+                request_id=uuid.uuid4().hex,
+            )
+        )
+        read.clear()  # a socket records each event's reads once
+
     @classmethod
     def for_request(
         cls,
@@ -76,6 +102,7 @@ class Context:
         principal: Principal | None,
         request: Request | None = None,
         recommender: Recommender | None = None,
+        recorder: AccessRecorder | None = None,
     ) -> Context:
         db = RequestDatabase(engine)
         now = dt.datetime.now(dt.UTC)
@@ -87,6 +114,7 @@ class Context:
             principal=principal,
             cost_budget=None if principal is None else principal.cost_budget,
             request=request,
+            recorder=recorder,
             secret_key=settings.secret_key.get_secret_value(),
         )
 

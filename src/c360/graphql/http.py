@@ -33,7 +33,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
-from c360.audit.recorder import AccessRecord, AccessRecorder
+from c360.audit.recorder import AccessRecorder
 from c360.auth.authenticate import bearer_authenticator
 from c360.auth.errors import AuthenticationError
 from c360.auth.principal import Principal
@@ -121,6 +121,7 @@ class _GraphQLApp(GraphQL[Context, None]):
                 settings=self._settings,
                 principal=None,
                 recommender=self._recommender,
+                recorder=self._recorder,
             )
             await serve_websocket(self, context, scope, receive, send)
             return
@@ -148,9 +149,10 @@ class _GraphQLApp(GraphQL[Context, None]):
                     principal=principal,
                     request=request,
                     recommender=self._recommender,
+                    recorder=self._recorder,
                 )
                 response = await self.run(request, context=context)
-                self._audit(context, request)
+                context.record_access(purpose=request.headers.get(PURPOSE_HEADER))
         except AuthenticationError as exc:
             if rate is not None and not rate.allowed:
                 response = self.rate_limit.refusal(rate)
@@ -178,27 +180,6 @@ class _GraphQLApp(GraphQL[Context, None]):
         """Release what the app holds beyond the engine (the rate limiter's Redis pool)."""
         if self.rate_limit.limiter is not None:
             await self.rate_limit.limiter.aclose()
-
-    def _audit(self, context: Context, request: Request) -> None:
-        read = context.loaders.read_customer_ids
-        principal = context.principal
-        if not read or principal is None or context.operation is None:
-            return
-        purpose = request.headers.get(PURPOSE_HEADER)
-        self._recorder.record(
-            AccessRecord(
-                customer_ids=read,
-                accessed_at=context.now,
-                subject=principal.subject,
-                role=principal.role.value,
-                partner_id=principal.partner_id,
-                field_groups=context.operation.field_groups,
-                operation_name=context.operation.name,
-                operation_hash=context.operation.hash,
-                purpose=None if purpose is None else purpose[:100],
-                request_id=uuid.uuid4().hex,
-            )
-        )
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         try:

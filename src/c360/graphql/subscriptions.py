@@ -167,6 +167,9 @@ class CustomerSubscription:
                     refresh(context)
                     await _require_visible(context, pk)
                     yield CustomerEvent.from_event(event)
+                    # Each event is a read of the customer's activity.
+                    context.loaders.read_customer_ids.add(pk)
+                    context.record_access()
                     await context.db.close()
         except StreamEndedError as error:
             raise GraphQLError(error.message, extensions={"code": error.code.value}) from None
