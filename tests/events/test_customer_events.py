@@ -41,7 +41,7 @@ from c360.database import create_engine
 from c360.graphql import http as graphql_http
 from c360.graphql.context import Context
 from c360.graphql.ids import encode_id
-from c360.loyalty import service as loyalty_service
+from c360.transactions import write_transaction
 
 
 @pytest.fixture(scope="module")
@@ -401,10 +401,10 @@ async def test_a_rolled_back_service_transaction_emits_nothing(
     async with ws_client(base_url) as client:
         await client.live("1", member)
         with pytest.raises(RuntimeError, match="changed my mind"):
-            async with loyalty_service._write_transaction(engine) as conn:
+            async with write_transaction(engine) as conn:
                 await events.publish(conn, _event(member.customer_id, entity_id=3))
                 raise RuntimeError("changed my mind")
-        async with loyalty_service._write_transaction(engine) as conn:
+        async with write_transaction(engine) as conn:
             await events.publish(conn, _event(member.customer_id, entity_id=4))
         event = await client.event("1")
         assert event["entityId"] == encode_id("SupportTicket", 4)

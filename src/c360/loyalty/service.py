@@ -24,8 +24,7 @@ Rules, on top of the ledger invariant in ``c360.loyalty.models``:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +37,16 @@ from c360.customers.models import Customer
 from c360.loyalty import repository
 from c360.loyalty.errors import LoyaltyError, LoyaltyErrorCode
 from c360.loyalty.models import LedgerEntryKind, LoyaltyAccountStatus
+from c360.loyalty.validation import (
+    MAX_POINTS,
+    SYSTEM_KEY_PREFIX,
+    check_balance,
+    check_points,
+    check_text,
+    check_time,
+    now_or,
+)
+from c360.transactions import write_transaction
 
 __all__ = [
     "MAX_POINTS",
@@ -50,16 +59,7 @@ __all__ = [
     "reverse_entry",
 ]
 
-# Per entry: larger amounts are typing errors, not purchases.
-MAX_POINTS = 1_000_000
-# Balances and lifetime totals stay well inside a 32-bit INTEGER column.
-MAX_BALANCE = 1_000_000_000
-MAX_REASON_LENGTH = 200
-MAX_KEY_LENGTH = 64
-MAX_SOURCE_REF_LENGTH = 64
-MAX_PROGRAM_CODE_LENGTH = 32
 QUALIFYING_MONTHS = 12
-SYSTEM_KEY_PREFIX = "c360:"
 
 account: Table = repository.account
 entry: Table = repository.entry
@@ -116,19 +116,19 @@ async def earn_points(
     now: dt.datetime | None = None,
 ) -> PointsResult:
     """Book a new lot; it expires ``points_validity_months`` after ``occurred_at`` by default."""
-    now = _now(now)
-    _check_points(points)
-    _check_text(reason=reason, idempotency_key=idempotency_key, source_ref=source_ref)
-    occurred_at = _check_time("occurred_at", occurred_at or now)
+    now = now_or(now)
+    check_points(points)
+    check_text(reason=reason, idempotency_key=idempotency_key, source_ref=source_ref)
+    occurred_at = check_time("occurred_at", occurred_at or now)
     if occurred_at > now:
         raise LoyaltyError(Code.INVALID_INPUT, "occurredAt is in the future", field="occurred_at")
-    if expires_at is not None and _check_time("expires_at", expires_at) <= occurred_at:
+    if expires_at is not None and check_time("expires_at", expires_at) <= occurred_at:
         raise LoyaltyError(
             Code.INVALID_INPUT, "expiresAt must be after occurredAt", field="expires_at"
         )
 
     async def book(conn: AsyncConnection, acc: Row[Any]) -> int:
-        _check_balance(acc, points)
+        check_balance(acc, points)
         expiry = expires_at or add_months(occurred_at, acc.validity_months)
         entry_id = await _insert_entry(
             conn,
@@ -161,9 +161,9 @@ async def redeem_points(
     now: dt.datetime | None = None,
 ) -> PointsResult:
     """Spend ``points`` from the available lots, oldest first; never below zero."""
-    now = _now(now)
-    _check_points(points)
-    _check_text(reason=reason, idempotency_key=idempotency_key, source_ref=source_ref)
+    now = now_or(now)
+    check_points(points)
+    check_text(reason=reason, idempotency_key=idempotency_key, source_ref=source_ref)
 
     async def book(conn: AsyncConnection, acc: Row[Any]) -> int:
         await _consume_lots(conn, acc.id, points, now=now)
@@ -198,13 +198,13 @@ async def adjust_points(
 
     Adjustments change the balance only: not ``lifetime_points``, not the tier's count.
     """
-    now = _now(now)
-    _check_points(abs(points), field="points")
-    _check_text(reason=reason, idempotency_key=idempotency_key)
+    now = now_or(now)
+    check_points(abs(points), field="points")
+    check_text(reason=reason, idempotency_key=idempotency_key)
 
     async def book(conn: AsyncConnection, acc: Row[Any]) -> int:
         if points > 0:
-            _check_balance(acc, points)
+            check_balance(acc, points)
             expiry: dt.datetime | None = add_months(now, acc.validity_months)
         else:
             await _consume_lots(conn, acc.id, -points, now=now)
@@ -236,8 +236,8 @@ async def reverse_entry(
     now: dt.datetime | None = None,
 ) -> PointsResult:
     """Undo an earn (what is left of its lot) or a redemption (its points, as a new lot)."""
-    now = _now(now)
-    _check_text(reason=reason, idempotency_key=idempotency_key)
+    now = now_or(now)
+    check_text(reason=reason, idempotency_key=idempotency_key)
 
     async def book(conn: AsyncConnection, acc: Row[Any]) -> int:
         original = await _reversible_entry(conn, acc, entry_id)
@@ -256,7 +256,7 @@ async def reverse_entry(
             lifetime = points
         else:
             points = -original.points
-            _check_balance(acc, points)
+            check_balance(acc, points)
             expiry, lifetime = add_months(now, acc.validity_months), 0
         new_id = await _insert_entry(
             conn,
@@ -279,7 +279,7 @@ async def reverse_entry(
 async def expire_points(engine: AsyncEngine, *, now: dt.datetime) -> ExpiryReport:
     """Book an expiry for what is left of every lot past ``expires_at``: one transaction
     per account, so a long run never holds many locks. Running it twice books nothing new."""
-    now = _check_time("now", now)
+    now = check_time("now", now)
     due = select(entry.c.account_id).where(entry.c.remaining_points > 0, entry.c.expires_at <= now)
     async with engine.connect() as conn:
         account_ids = (await conn.scalars(due.distinct().order_by(entry.c.account_id))).all()
@@ -295,7 +295,7 @@ async def expire_points(engine: AsyncEngine, *, now: dt.datetime) -> ExpiryRepor
 async def _expire_account(
     engine: AsyncEngine, account_id: int, *, now: dt.datetime
 ) -> tuple[int, int]:
-    async with _write_transaction(engine) as conn:
+    async with write_transaction(engine) as conn:
         acc = await _lock(conn, account.c.id == account_id)
         lots = (
             await conn.execute(
@@ -341,30 +341,9 @@ async def _expire_account(
 # the transaction ---------------------------------------------------------------------
 
 
-@asynccontextmanager
-async def _write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """One write transaction. On SQLite it starts with ``BEGIN IMMEDIATE``: the write lock
-    is taken up front, so two writers never both read a balance and then deadlock on the
-    upgrade to writing (which SQLite reports as an error instead of waiting)."""
-    async with engine.connect() as conn:
-        if conn.dialect.name != "sqlite":
-            async with conn.begin():
-                yield conn
-            return
-        # The driver must not open its own deferred transaction: we issue BEGIN ourselves.
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.exec_driver_sql("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            await conn.exec_driver_sql("ROLLBACK")
-            raise
-        await conn.exec_driver_sql("COMMIT")
-
-
 async def _write(engine: AsyncEngine, request: _Request, book: _Booking) -> PointsResult:
     try:
-        async with _write_transaction(engine) as conn:
+        async with write_transaction(engine) as conn:
             acc = await _lock_account(conn, request)
             original = await _entry_by_key(conn, acc.id, request.idempotency_key)
             if original is not None:
@@ -621,64 +600,6 @@ async def _tier_for(conn: AsyncConnection, acc: Row[Any], *, now: dt.datetime) -
         .limit(1)
     )
     return int(await conn.scalar(best) or acc.tier_id)
-
-
-# validation --------------------------------------------------------------------------
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return dt.datetime.now(dt.UTC) if now is None else _check_time("now", now)
-
-
-def _check_points(points: int, *, field: str = "points") -> None:
-    if isinstance(points, bool) or not isinstance(points, int):
-        raise LoyaltyError(Code.INVALID_POINTS, "points must be a whole number", field=field)
-    if not 0 < points <= MAX_POINTS:
-        raise LoyaltyError(
-            Code.INVALID_POINTS,
-            f"points must be between 1 and {MAX_POINTS:,} in size",
-            field=field,
-        )
-
-
-def _check_balance(acc: Row[Any], points: int) -> None:
-    if acc.points_balance + points > MAX_BALANCE or acc.lifetime_points + points > MAX_BALANCE:
-        raise LoyaltyError(
-            Code.INVALID_POINTS, f"the balance would exceed {MAX_BALANCE:,} points", field="points"
-        )
-
-
-def _check_text(*, reason: str, idempotency_key: str, source_ref: str | None = None) -> None:
-    if not reason.strip() or len(reason) > MAX_REASON_LENGTH:
-        raise LoyaltyError(
-            Code.INVALID_INPUT,
-            f"reason must have 1 to {MAX_REASON_LENGTH} characters",
-            field="reason",
-        )
-    if not idempotency_key.strip() or len(idempotency_key) > MAX_KEY_LENGTH:
-        raise LoyaltyError(
-            Code.INVALID_INPUT,
-            f"idempotencyKey must have 1 to {MAX_KEY_LENGTH} characters",
-            field="idempotency_key",
-        )
-    if idempotency_key.startswith(SYSTEM_KEY_PREFIX):
-        raise LoyaltyError(
-            Code.INVALID_INPUT,
-            f"idempotency keys starting with {SYSTEM_KEY_PREFIX!r} are reserved",
-            field="idempotency_key",
-        )
-    if source_ref is not None and not 0 < len(source_ref) <= MAX_SOURCE_REF_LENGTH:
-        raise LoyaltyError(
-            Code.INVALID_INPUT,
-            f"sourceRef must have 1 to {MAX_SOURCE_REF_LENGTH} characters",
-            field="source_ref",
-        )
-
-
-def _check_time(field: str, value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        raise LoyaltyError(Code.INVALID_INPUT, f"{field} needs a time zone", field=field)
-    return value.astimezone(dt.UTC)
 
 
 async def _reversible_entry(conn: AsyncConnection, acc: Row[Any], entry_id: int) -> Row[Any]:
