@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from sqlalchemy import Row
 
+from c360.auth.scopes import Scope
 from c360.customers.digest import primary_loyalty_account
 from c360.graphql.common import Node
 from c360.graphql.consent import Consent, consent_history_of, consents_of
@@ -29,6 +30,7 @@ from c360.graphql.interactions import Interaction, SupportTicket, interactions_o
 from c360.graphql.loaders import Loaders
 from c360.graphql.loyalty import LoyaltyAccount
 from c360.graphql.pagination import Connection
+from c360.graphql.permissions import requires
 from c360.graphql.recommend import ProductOffer, offers_of
 from c360.graphql.summary import CustomerSummary
 from c360.graphql.warranty import WarrantyPolicy
@@ -234,12 +236,15 @@ class Customer(Node):
 
     @strawberry.field(
         description="Products to offer next, best first: never one the customer holds or is "
-        "not eligible for, nor without consent to marketing."
+        "not eligible for, nor without consent to marketing, nor one rejected recently. "
+        "`channel` is where the offers will be made: the cap per contact counts the offers "
+        "already made there (without it, on every channel).",
+        directives=requires(Scope.RECOMMENDATIONS_READ),
     )
     async def next_best_products(
-        self, info: GraphQLInfo, first: int = 3
+        self, info: GraphQLInfo, first: int = 3, channel: Channel | None = None
     ) -> list[ProductOffer] | None:
-        return await offers_of(info.context.loaders, self._row.id, first)
+        return await offers_of(info.context.loaders, self._row.id, first, channel)
 
     @strawberry.field(description="The teller's one-look digest.")
     def summary(self) -> CustomerSummary | None:

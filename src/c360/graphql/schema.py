@@ -17,6 +17,7 @@ from c360.graphql.customer_queries import CustomerQuery
 from c360.graphql.errors import ErrorPolicy
 from c360.graphql.loyalty_mutations import LoyaltyMutation
 from c360.graphql.node import NODE_TYPES, NodeQuery
+from c360.graphql.recommend_mutations import RecommendMutation
 from graphql import GraphQLError
 
 __all__ = ["schema"]
@@ -25,7 +26,7 @@ __all__ = ["schema"]
 _DOCUMENT_CACHE_SIZE = 512
 
 Query = merge_types("Query", (CustomerQuery, NodeQuery))
-Mutation = merge_types("Mutation", (LoyaltyMutation,))
+Mutation = merge_types("Mutation", (LoyaltyMutation, RecommendMutation))
 
 
 class _Schema(strawberry.Schema):
