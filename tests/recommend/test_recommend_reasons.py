@@ -83,10 +83,7 @@ def test_a_lift_without_a_driving_holding_is_stated_plainly() -> None:
 
 def test_an_unlikely_offer_reads_as_odds_never_as_zero_percent() -> None:
     reasons = _reasons(_snapshot(set()), _model(), MORTGAGE, 0.0021)
-    assert reasons == (
-        "about 1 in 480 customers like this take up mortgage within 3 months; "
-        "among the likeliest products this customer may be offered",
-    )
+    assert reasons == ("about 1 in 480 customers like this take up mortgage within 3 months",)
     assert "0.0%" not in reasons[0]
 
 

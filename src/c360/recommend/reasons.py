@@ -8,7 +8,7 @@ In order of preference, for a personalised (model) offer:
 2. a recent enquiry about the product ("asked about a car loan 2 months ago");
 3. the model's lift without a single driver ("customers like this take up a car loan at
    2.5x the usual rate");
-4. otherwise the plain odds ("about 1 in 150 customers like this take up a term deposit
+4. otherwise the plain odds ("about 1 in 150 customers like this take up term deposit
    within 3 months"), which never read as "a 0.0% chance".
 
 An offer from segment popularity says so. Probabilities are shown as "1 in N" below 10%,
@@ -100,8 +100,5 @@ def explain(
     if not reasons and ratio >= EXPLAINING_LIFT:
         reasons.append(f"customers like this take up {offered} at {times(ratio)} the usual rate")
     if not reasons:
-        reasons.append(
-            f"{odds(score)} customers like this take up {offered} within {window}; "
-            "among the likeliest products this customer may be offered"
-        )
+        reasons.append(f"{odds(score)} customers like this take up {offered} within {window}")
     return tuple(reasons)
