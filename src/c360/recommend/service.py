@@ -20,6 +20,7 @@ make an offer that almost never lands. So, per customer:
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -53,6 +54,7 @@ __all__ = [
     "Recommender",
     "arbitrate",
     "rank",
+    "read_products",
     "recommend",
 ]
 
@@ -73,7 +75,8 @@ class CatalogueProduct:
     annual_value: Decimal
 
 
-async def _read_products(connection: AsyncConnection) -> dict[str, CatalogueProduct]:
+async def read_products(connection: AsyncConnection) -> dict[str, CatalogueProduct]:
+    """The active catalogue: code -> name and expected annual value."""
     rows = await connection.execute(
         select(Product.code, Product.name, Product.expected_annual_value, Product.is_active)
     )
@@ -118,13 +121,15 @@ async def recommend(
     now: dt.datetime | None = None,
     channel: Channel | None = None,
     rules: EligibilityRules | None = None,
+    products: Mapping[str, CatalogueProduct] | None = None,
 ) -> dict[int, list[Offer]]:
     """Up to ``first`` offers per customer (capped at ``MAX_OFFERS``), ranked by ``rank``.
 
     ``now`` (default: the end of ``as_of``, or the present) dates the customers' recent
     responses for suppression and the cap per contact on ``channel`` (all channels when
-    None). Unknown ids get an empty list. Issues a fixed number of statements whatever
-    the page size, one of them for the whole page's recent responses.
+    None). ``products``, the active catalogue, is read when not given. Unknown ids get an
+    empty list. Issues a fixed number of statements whatever the page size, one of them
+    for the whole page's recent responses.
     """
     if now is None:
         now = (
@@ -140,7 +145,8 @@ async def recommend(
         return offers
 
     ids = list(customer_ids)
-    products = await _read_products(connection)
+    if products is None:
+        products = await read_products(connection)
     snapshot = await read_snapshot(
         connection, as_of, customer_ids=ids, product_codes=model.product_codes
     )
@@ -267,8 +273,12 @@ def _offer(
 class Recommender:
     """The newest model artefact plus the pipeline; what the GraphQL field calls."""
 
-    def __init__(self, latest: LatestModel) -> None:
+    def __init__(self, latest: LatestModel, *, catalogue_seconds: float = 60.0) -> None:
         self.latest = latest
+        # The catalogue changes by release, not by request: read it at most once a minute.
+        self.catalogue_seconds = catalogue_seconds
+        self._catalogue: Mapping[str, CatalogueProduct] | None = None
+        self._catalogue_read_at = -float("inf")
 
     @classmethod
     def from_model_dir(
@@ -291,6 +301,9 @@ class Recommender:
         model = self.latest.get()
         if model is None:
             return {customer_id: [] for customer_id in customer_ids}
+        if time.monotonic() - self._catalogue_read_at >= self.catalogue_seconds:
+            self._catalogue = await read_products(connection)
+            self._catalogue_read_at = time.monotonic()
         return await recommend(
             connection,
             customer_ids=customer_ids,
@@ -300,4 +313,5 @@ class Recommender:
             as_of=as_of,
             now=now,
             channel=channel,
+            products=self._catalogue,
         )
