@@ -206,7 +206,9 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         f"Command: `{results['command']}`  ",
         f"Machine: {results['machine']}; database: {results['database']}; "
         f"{results['customers']:,} demo customers; model trained in "
-        f"{results['training_seconds']:.0f} s (version {results['model_version']}).",
+        f"{results['training_seconds']:.0f} s (version {results['model_version']}). "
+        f"1-minute load average {results['load_average_before']} before the measurements, "
+        f"{results['load_average_after']} after (the machine's other work shows in the tails).",
         "",
         f"## (a) Scoring a page of {a['page_size']} through the batched path ({a['pages']} pages)",
         "",
@@ -274,8 +276,11 @@ async def main() -> None:
             "customers": args.customers,
             "model_version": version,
             "training_seconds": round(training_seconds, 1),
+            "load_average_before": round(os.getloadavg()[0], 2),
             "scoring": await scoring(url, model_dir, args.page, args.pages),
             "field": await field_overhead(url, args.iterations),
+            # Other work on the machine shows in the tails: say how busy it was.
+            "load_average_after": round(os.getloadavg()[0], 2),
         }
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     write_markdown(results, args.out.with_suffix(".md"))
