@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -76,3 +80,47 @@ async def test_an_empty_model_dir_gets_a_model_that_a_running_recommender_picks_
     offered = [offer for offers in after.values() for offer in offers]
     assert offered, "the new model is served without a restart"
     assert {offer.model_version for offer in offered} == {version}
+
+
+PARENT = """
+import datetime as dt, sys, time
+from pathlib import Path
+from c360.recommend.bootstrap import start_background_training
+trainer = start_background_training(
+    Path(sys.argv[1]), database_url=sys.argv[2], as_of=dt.date(2026, 11, 1)
+)
+print(trainer.pid, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the kernel's parent-death signal")
+def test_the_trainer_ends_when_the_server_is_killed(
+    recommend_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    # As uvicorn does after a graceful shutdown: SIGTERM with the default handler, no finally.
+    url = recommend_engine.url.render_as_string(hide_password=False)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, str(tmp_path / "models"), url],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert parent.stdout is not None
+    trainer_pid = int(parent.stdout.readline())
+    assert _alive(trainer_pid)
+    parent.send_signal(signal.SIGTERM)
+    parent.wait(timeout=30)
+    parent.stdout.close()
+    deadline = time.monotonic() + 30
+    while _alive(trainer_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(trainer_pid), "the trainer outlived the server"
+
+
+def _alive(pid: int) -> bool:
+    """Running (the trainer is the parent's child, so init reaps it, never this test)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False

@@ -12,8 +12,10 @@ database's own history, as ``c360 recommend train`` always does.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +23,8 @@ from pathlib import Path
 from c360.recommend.artefact import ArtefactStore
 
 __all__ = ["needs_training", "start_background_training", "training_command"]
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def needs_training(model_dir: Path) -> bool:
@@ -58,7 +62,8 @@ def start_background_training(
     snapshots: int | None = None,
     rounds: int | None = None,
 ) -> subprocess.Popen[bytes] | None:
-    """Start training when ``model_dir`` has no artefact; the caller ends the process on exit.
+    """Start training when ``model_dir`` has no artefact. On Linux the trainer ends when
+    the calling process does, however it ends; elsewhere the caller should end it.
 
     Returns None (and starts nothing) when an artefact exists already.
     """
@@ -68,10 +73,15 @@ def start_background_training(
         training_command(model_dir, as_of=as_of, snapshots=snapshots, rounds=rounds),
         env={**os.environ, "C360_DATABASE_URL": database_url},
         stdout=subprocess.DEVNULL,
-        # Serving requests comes first: the trainer takes what CPU the server leaves.
-        preexec_fn=_lower_priority if hasattr(os, "nice") else None,  # noqa: PLW1509
+        preexec_fn=_prepare_child if sys.platform == "linux" else None,  # noqa: PLW1509
     )
 
 
-def _lower_priority() -> None:
+def _prepare_child() -> None:
+    """Runs in the child before exec: lower its priority and tie its life to the server's."""
+    # Serving requests comes first: the trainer takes what CPU the server leaves.
     os.nice(10)
+    # uvicorn re-raises SIGTERM after its graceful shutdown, which ends the server before
+    # any ``finally`` can stop the trainer; the kernel ends it when the server goes.
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
