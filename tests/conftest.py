@@ -47,9 +47,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _test_environment() -> Iterator[None]:
+def _test_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     os.environ["C360_SECRET_KEY"] = TEST_SECRET_KEY
     os.environ["C360_ENVIRONMENT"] = "test"
+    # An empty model directory: a developer's ./models must not change what tests see.
+    os.environ["C360_MODEL_DIR"] = str(tmp_path_factory.mktemp("no-models"))
     yield
 
 

@@ -53,12 +53,16 @@ def without_clock_dependent_fields(value: Any) -> Any:
 
 
 @pytest.mark.slow
-def test_the_readme_example_query_returns_the_readme_answer(database_factory) -> None:
+def test_the_readme_example_query_returns_the_readme_answer(
+    database_factory, tmp_path: Path
+) -> None:
     url, query = readme_example_query()
     expected = json.loads(readme_section("example-answer", "json"))
     database_url = database_factory.create(migrated=False)
 
-    with running_server("--demo", database_url=database_url) as base_url:
+    # --demo trains a first model in the background into the (here private) model dir.
+    env = {"C360_MODEL_DIR": str(tmp_path / "models")}
+    with running_server("--demo", database_url=database_url, env=env) as base_url:
         token = readme_token(database_url, README.read_text(encoding="utf-8"))
         readme_url = httpx.URL(url)
         response = httpx.get(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -54,18 +55,25 @@ def serve(
     settings = get_settings()
     console.print(f"database: {_describe_url(settings.database_url)}")
     migrations.upgrade(settings.database_url)
+    trainer = None
     if demo:
         asyncio.run(_load_demo_if_empty(settings))
-    # Each worker builds its own app (and engine) from the same environment.
-    uvicorn.run(
-        "c360.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level,
-        proxy_headers=False,
-    )
+        trainer = _start_demo_training(settings)
+    try:
+        # Each worker builds its own app (and engine) from the same environment.
+        uvicorn.run(
+            "c360.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level,
+            proxy_headers=False,
+        )
+    finally:
+        if trainer is not None and trainer.poll() is None:
+            trainer.terminate()
+            trainer.wait()
 
 
 @db_app.command("upgrade")
@@ -118,6 +126,24 @@ def export_schema(
         typer.echo(sdl, nl=False)
     else:
         output.write_text(sdl, encoding="utf-8")
+
+
+def _start_demo_training(settings: Settings) -> subprocess.Popen[bytes] | None:
+    """Train a first next-best-product model in the background when there is none."""
+    from c360.demo import DEMO_AS_OF
+    from c360.recommend.artefact import default_model_dir
+    from c360.recommend.bootstrap import start_background_training
+
+    model_dir = default_model_dir()
+    trainer = start_background_training(
+        model_dir, database_url=settings.database_url, as_of=DEMO_AS_OF
+    )
+    if trainer is not None:
+        console.print(
+            f"no model in {model_dir}: training one in the background; "
+            "nextBestProducts answers [] until it is ready (under a minute)"
+        )
+    return trainer
 
 
 async def _load_demo_if_empty(settings: Settings) -> None:

@@ -10,6 +10,7 @@ from c360.holdings.models import Holding, Product
 from c360.identity.models import SourceRecord
 from c360.interactions.models import Interaction, SupportTicket
 from c360.loyalty.models import LoyaltyAccount, LoyaltyLedgerEntry, LoyaltyProgram, LoyaltyTier
+from c360.recommend.models import OfferResponse
 from c360.warranty.models import WarrantyClaim, WarrantyPolicy
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "LoyaltyLedgerEntry",
     "LoyaltyProgram",
     "LoyaltyTier",
+    "OfferResponse",
     "Partner",
     "Product",
     "SourceRecord",

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from c360.database import create_engine
 from c360.demo import load_demo_data
+from c360.recommend.artefact import ArtefactStore
 from c360.recommend.model import PropensityModel, train_from_database
 
 RECOMMEND_CUSTOMERS = 1500
@@ -36,3 +38,13 @@ async def recommend_model(recommend_engine: AsyncEngine) -> PropensityModel:
         return await train_from_database(
             connection, last_cutoff=LAST_TRAINING_CUTOFF, snapshots=3, rounds=15
         )
+
+
+@pytest.fixture
+def model_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recommend_model: PropensityModel
+) -> tuple[Path, str]:
+    """The session's model saved as the only artefact of the directory the server reads."""
+    version = ArtefactStore(tmp_path).save(recommend_model)
+    monkeypatch.setenv("C360_MODEL_DIR", str(tmp_path))
+    return tmp_path, version

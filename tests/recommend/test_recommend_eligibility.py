@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from c360.customers.models import Channel
 from c360.recommend.eligibility import EligibilityRules, ProductRule, load_rules
 from c360.recommend.features import (
     INCOME_LEVELS,
@@ -19,8 +20,12 @@ from c360.recommend.features import (
     read_snapshot,
 )
 from c360.recommend.model import PropensityModel
+from c360.recommend.models import OfferResponse, OfferResponseKind
+from c360.recommend.responses import record_offer_response
 from c360.recommend.service import (
+    LIKELY_SHARE,
     MAX_OFFERS,
+    MIN_PROBABILITY,
     CatalogueProduct,
     Offer,
     arbitrate,
@@ -60,7 +65,7 @@ def assert_offers_allowed(
     *,
     first: int,
     consents: dict[int, set[str]],
-    rejections: dict[int, set[str]],
+    suppressed: dict[int, set[str]],
 ) -> None:
     rows = {c: i for i, c in enumerate(snapshot.customer_ids.tolist())}
     for customer_id, chosen in offers.items():
@@ -74,9 +79,24 @@ def assert_offers_allowed(
                 "held product offered"
             )
             assert _obeys(rules.rule(code), snapshot, row), f"{code} is not eligible"
-            assert code not in rejections.get(customer_id, set())
-        values = [offer.expected_value for offer in chosen]
-        assert values == sorted(values, reverse=True)
+            assert code not in suppressed.get(customer_id, set())
+        assert all(offer.score >= MIN_PROBABILITY for offer in chosen)
+
+
+def expected_ranking(
+    scores: dict[str, float], values: dict[str, float], *, first: int
+) -> list[str]:
+    """The arbitration rule restated: among eligible codes with their scores, the ones at
+    least LIKELY_SHARE as likely as the best by expected value, then the rest by score."""
+    usable = {c: p for c, p in scores.items() if p >= MIN_PROBABILITY}
+    if not usable:
+        return []
+    top = max(usable.values())
+    likely = [c for c, p in usable.items() if p >= LIKELY_SHARE * top]
+    rest = [c for c in usable if c not in likely]
+    likely.sort(key=lambda c: (-usable[c] * values[c], -usable[c], c))
+    rest.sort(key=lambda c: (-usable[c], c))
+    return (likely + rest)[: min(first, MAX_OFFERS)]
 
 
 @st.composite
@@ -102,7 +122,8 @@ def pages(draw: st.DrawFn) -> dict[str, object]:
         segments=tuple(draw(st.sampled_from(SEGMENTS)) for _ in ids),
         statuses=tuple(draw(st.sampled_from(["prospect", "active", "closed"])) for _ in ids),
     )
-    unit = st.floats(0.0, 1.0)
+    # Distinct scores (no exact ties) so the restated rule's order is the only right one.
+    unit = st.floats(0.0, 1.0).map(lambda x: round(x, 6))
     model = PropensityModel(
         product_codes=CODES,
         interest_vocabulary=(),
@@ -121,31 +142,52 @@ def pages(draw: st.DrawFn) -> dict[str, object]:
         "first": draw(st.integers(0, 8)),
         "products": {c: CatalogueProduct(c.title(), draw(values)) for c in CODES},
         "consents": {c: draw(purposes) for c in ids},
-        "rejections": {c: draw(st.sets(st.sampled_from(CODES))) for c in ids},
+        "suppressed": {c: draw(st.sets(st.sampled_from(CODES))) for c in ids},
     }
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(page=pages())
-def test_held_and_ineligible_products_never_appear(page: dict) -> None:
+def test_held_ineligible_and_suppressed_products_never_appear(page: dict) -> None:
+    """Random holdings, ages, parties, income bands, statuses, consents, suppressions and
+    scores through the real rules in eligibility.toml and the real arbitration."""
+    snapshot: Snapshot = page["snapshot"]
+    model: PropensityModel = page["model"]
     offers = arbitrate(
-        page["snapshot"],
-        page["model"],
+        snapshot,
+        model,
         first=page["first"],
         products=page["products"],
         consents=page["consents"],
-        rejections=page["rejections"],
+        suppressed=page["suppressed"],
         rules=RULES,
         model_version="v-test",
     )
     assert_offers_allowed(
         offers,
-        page["snapshot"],
+        snapshot,
         RULES,
         first=page["first"],
         consents=page["consents"],
-        rejections=page["rejections"],
+        suppressed=page["suppressed"],
     )
+    # And the order is the documented rule, on exactly the allowed products.
+    values = {c: float(p.annual_value) for c, p in page["products"].items()}
+    for row, customer_id in enumerate(snapshot.customer_ids.tolist()):
+        eligible = {
+            code: float(model.base_rates[j])  # no boosters, no segment rates: base rates
+            for j, code in enumerate(CODES)
+            if not snapshot.held[row, j]
+            and _obeys(RULES.rule(code), snapshot, row)
+            and code not in page["suppressed"][customer_id]
+            and "marketing" in page["consents"][customer_id]
+        }
+        got = [offer.product_code for offer in offers[customer_id]]
+        want = expected_ranking(eligible, values, first=page["first"])
+        # Equal expected values may come in either order; compare the scores they carry.
+        assert [(eligible[c], eligible[c] * values[c]) for c in got] == [
+            (eligible[c], eligible[c] * values[c]) for c in want
+        ]
 
 
 async def test_no_demo_customer_is_offered_a_held_or_ineligible_product(
@@ -165,27 +207,50 @@ async def test_no_demo_customer_is_offered_a_held_or_ineligible_product(
         consents = await read_consents(
             connection, ids, dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
         )
-    assert_offers_allowed(offers, snapshot, RULES, first=5, consents=consents, rejections={})
+    assert_offers_allowed(offers, snapshot, RULES, first=5, consents=consents, suppressed={})
 
 
-async def test_a_recent_rejection_suppresses_the_offer(
+async def test_a_recorded_rejection_suppresses_the_offer_for_the_window(
     recommend_engine: AsyncEngine, recommend_model: PropensityModel
 ) -> None:
     as_of = dt.date(2026, 11, 1)
+    now = dt.datetime(2026, 11, 1, 12, tzinfo=dt.UTC)
     async with recommend_engine.connect() as connection:
         ids = (await read_snapshot(connection, as_of)).customer_ids.tolist()
         offers = await recommend(
-            connection, customer_ids=ids, first=3, model=recommend_model, as_of=as_of
+            connection, customer_ids=ids, first=3, model=recommend_model, now=now
         )
-        customer_id, chosen = next((c, o) for c, o in offers.items() if o)
-        rejected = {chosen[0].product_code}
-        again = await recommend(
-            connection,
-            customer_ids=[customer_id],
-            first=3,
-            model=recommend_model,
-            as_of=as_of,
-            rejections={customer_id: rejected},
-        )
-    assert rejected.isdisjoint(offer.product_code for offer in again[customer_id])
-    assert len(again[customer_id]) == len(chosen)
+    customer_id, chosen = next((c, o) for c, o in offers.items() if len(o) == 3)
+    rejected = chosen[0].product_code
+    recorded = await record_offer_response(
+        recommend_engine,
+        customer_id=customer_id,
+        product_code=rejected,
+        response=OfferResponseKind.REJECTED,
+        channel=Channel.BRANCH,
+        now=now,
+    )
+    try:
+        async with recommend_engine.connect() as connection:
+            soon = await recommend(
+                connection,
+                customer_ids=[customer_id],
+                first=3,
+                model=recommend_model,
+                now=now + dt.timedelta(days=89),
+            )
+            later = await recommend(
+                connection,
+                customer_ids=[customer_id],
+                first=3,
+                model=recommend_model,
+                now=now + dt.timedelta(days=91),
+            )
+    finally:
+        async with recommend_engine.begin() as connection:
+            await connection.execute(
+                OfferResponse.__table__.delete().where(OfferResponse.id == recorded.id)
+            )
+    assert rejected not in [offer.product_code for offer in soon[customer_id]]
+    assert len(soon[customer_id]) == 3, "the next best product takes its place"
+    assert rejected in [offer.product_code for offer in later[customer_id]]

@@ -42,7 +42,9 @@ MODEL = PropensityModel(
     segment_rates={"affluent": np.array([0.02, 0.03, 0.20])},
     lift=np.ones((3, 3)),
 )
-PRODUCTS = {code: CatalogueProduct(code.replace("_", " ").title(), Decimal(100)) for code in CODES}
+PRODUCTS = {
+    code: CatalogueProduct(code.replace("_", " ").capitalize(), Decimal(100)) for code in CODES
+}
 
 
 def _offers(snapshot: Snapshot, consents: set[str]) -> list:
@@ -52,7 +54,7 @@ def _offers(snapshot: Snapshot, consents: set[str]) -> list:
         first=3,
         products=PRODUCTS,
         consents={7: consents},
-        rejections={},
+        suppressed={},
         rules=EligibilityRules(),
         model_version="v1",
     )[7]
@@ -64,7 +66,7 @@ def test_no_history_falls_back_to_popularity_within_the_segment() -> None:
     assert [o.product_code for o in offers] == ["savings_account", "mortgage", "current_account"]
     assert offers[0].score == 0.20 and offers[0].expected_value == Decimal("20.00")
     assert offers[0].reasons == (
-        "popular with affluent customers: 20.0% take it up within 3 months",
+        "popular with affluent customers: about 20% take up savings account within 3 months",
     )
 
 

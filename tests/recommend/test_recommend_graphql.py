@@ -8,9 +8,6 @@ import pytest
 from gqltest import count_statements, serve
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from c360.recommend.artefact import ArtefactStore
-from c360.recommend.model import PropensityModel
-
 PAGE_QUERY = """
 query Page($first: Int!) {
   customers(first: $first) {
@@ -21,15 +18,6 @@ query Page($first: Int!) {
   }
 }
 """
-
-
-@pytest.fixture
-def model_dir(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recommend_model: PropensityModel
-) -> tuple[Path, str]:
-    version = ArtefactStore(tmp_path).save(recommend_model)
-    monkeypatch.setenv("C360_MODEL_DIR", str(tmp_path))
-    return tmp_path, version
 
 
 async def test_offers_come_from_the_newest_model_and_skip_held_products(

@@ -1,7 +1,7 @@
 """API tokens: opaque bearer tokens, stored as a keyed hash only.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-24 19:47:24.286604
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import c360.database
 
 revision: str = '0004'
-down_revision: str | None = '0002'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -298,12 +298,14 @@ class Customer(Node):
     @strawberry.field(
         directives=requires(Scope.RECOMMENDATIONS_READ),
         description="Products to offer next, best first: never one the customer holds or is "
-        "not eligible for, nor without consent to marketing.",
+        "not eligible for, nor without consent to marketing, nor one rejected recently. "
+        "`channel` is where the offers will be made: the cap per contact counts the offers "
+        "already made there (without it, on every channel).",
     )
     async def next_best_products(
-        self, info: GraphQLInfo, first: int = 3
+        self, info: GraphQLInfo, first: int = 3, channel: Channel | None = None
     ) -> list[ProductOffer] | None:
-        return await offers_of(info.context.loaders, self._row.id, first)
+        return await offers_of(info.context.loaders, self._row.id, first, channel)
 
     @strawberry.field(
         description=(

@@ -7,6 +7,7 @@ from decimal import Decimal
 import strawberry
 
 from c360.auth.scopes import Scope
+from c360.customers.models import Channel
 from c360.errors import InvalidArgumentError
 from c360.graphql.loaders import Loaders
 from c360.graphql.permissions import requires
@@ -29,7 +30,9 @@ class ProductOffer:
         description="The chance that the customer takes the product up within the model's window."
     )
     expected_value: Decimal = strawberry.field(
-        description="score x the product's expected annual value (catalogue currency)."
+        description="score x the product's expected annual value (catalogue currency). "
+        "Offers are ranked by it only among those at least half as likely as the "
+        "customer's most likely offer; the rest follow by score."
     )
     reasons: list[str] = strawberry.field(description="Why, in words a teller can read.")
     model_version: str | None = strawberry.field(
@@ -49,8 +52,10 @@ class ProductOffer:
         )
 
 
-async def offers_of(loaders: Loaders, customer_id: int, first: int) -> list[ProductOffer]:
+async def offers_of(
+    loaders: Loaders, customer_id: int, first: int, channel: Channel | None = None
+) -> list[ProductOffer]:
     if not 1 <= first <= MAX_OFFERS:
         raise InvalidArgumentError(f"first must be between 1 and {MAX_OFFERS}, got {first}")
-    offers = await loaders.offers_by_customer_id.load((customer_id, first))
+    offers = await loaders.offers_by_customer_id.load((customer_id, (first, channel)))
     return [ProductOffer.from_offer(offer) for offer in offers]

@@ -25,6 +25,7 @@ from c360.graphql.node import NODE_TYPES, NodeQuery
 from c360.graphql.subscriptions import CustomerSubscription
 from c360.graphql.warranty_mutations import WarrantyMutation
 from c360.graphql.websocket import SocketOperations
+from c360.graphql.recommend_mutations import RecommendMutation
 from graphql import GraphQLError
 
 __all__ = ["schema"]
@@ -35,7 +36,14 @@ _DOCUMENT_CACHE_SIZE = 512
 Query = merge_types("Query", (CustomerQuery, NodeQuery))
 Mutation = merge_types(
     "Mutation",
-    (CustomerMutation, LoyaltyMutation, InteractionMutation, WarrantyMutation, ConsentMutation),
+    (
+        CustomerMutation,
+        LoyaltyMutation,
+        InteractionMutation,
+        WarrantyMutation,
+        ConsentMutation,
+        RecommendMutation,
+    ),
 )
 Subscription = merge_types("Subscription", (CustomerSubscription,))
 

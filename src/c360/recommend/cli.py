@@ -34,6 +34,8 @@ def train_command(
     model_dir: Annotated[
         Path | None, typer.Option(help="Artefact directory (default $C360_MODEL_DIR or ./models).")
     ] = None,
+    # The default is model.BOOST_ROUNDS, not imported here to keep the CLI quick to start.
+    rounds: Annotated[int, typer.Option(min=1, help="Boosting rounds per product.")] = 200,
 ) -> None:
     """Train on the configured database's history and store a new versioned artefact."""
     from c360.database import create_engine
@@ -55,6 +57,7 @@ def train_command(
                     last_cutoff=last_cutoff,
                     snapshots=snapshots,
                     window_months=window_months,
+                    rounds=rounds,
                 )
         finally:
             await engine.dispose()

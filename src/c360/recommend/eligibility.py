@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from c360.recommend.features import Snapshot
+from c360.recommend.suppression import SuppressionPolicy
 from c360.resources import db_dir
 
 
@@ -31,6 +32,7 @@ class ProductRule:
 @dataclass(frozen=True)
 class EligibilityRules:
     products: Mapping[str, ProductRule] = field(default_factory=dict)
+    suppression: SuppressionPolicy = field(default_factory=SuppressionPolicy)
 
     def rule(self, code: str) -> ProductRule:
         return self.products.get(code, ProductRule())
@@ -79,7 +81,10 @@ def parse_rules(
             requires_any=tuple(raw.get("requires_any", ())),
             excluded_by=tuple(raw.get("excluded_by", ())),
         )
-    return EligibilityRules(products)
+    suppression = SuppressionPolicy.from_document(
+        dict(document.get("suppression", {}))  # type: ignore[call-overload]
+    )
+    return EligibilityRules(products, suppression)
 
 
 @cache

@@ -25,8 +25,9 @@ from c360.recommend import metrics
 from c360.recommend.baselines import CoOccurrence, Popularity
 from c360.recommend.features import add_months, label_matrix, read_acquisitions, read_snapshot
 from c360.recommend.model import read_training_data, train, training_cutoffs
+from c360.recommend.service import rank, read_products
 
-METHODS = ("model", "popularity", "cooccurrence", "oracle")
+METHODS = ("model", "served", "popularity", "cooccurrence", "oracle")
 KS = (1, 3, 7)
 EVAL_SECRET = "c360-evaluate"
 # The seeds the model and its parameters were tuned on; evaluation must use others.
@@ -80,6 +81,7 @@ async def evaluate_seed(
             oracle_ids, oracle = await oracle_probabilities(
                 connection, test_cutoff, test.customer_ids.tolist()
             )
+            catalogue = await read_products(connection)
     finally:
         await engine.dispose()
 
@@ -93,8 +95,13 @@ async def evaluate_seed(
 
     oracle = oracle[:, [PRODUCT_CODES.index(code) for code in test.product_codes]].copy()
     oracle[test.held] = 0.0
+    scores = model.predict(test)
+    values = np.array(
+        [float(catalogue[c].annual_value) if c in catalogue else 0.0 for c in test.product_codes]
+    )
     rankings = {
-        "model": model.predict(test),
+        "model": scores,
+        "served": served_order(scores, values, ~test.held),
         "popularity": Popularity.fit(data).scores(test),
         "cooccurrence": CoOccurrence.fit(data).scores(test),
         "oracle": oracle,
@@ -112,6 +119,23 @@ async def evaluate_seed(
     )
 
 
+def served_order(scores: np.ndarray, values: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """The serving pipeline's order of the model's scores, as scores (higher = earlier).
+
+    ``rank`` orders value among the likely offers; what it leaves out (under the 1 in
+    1,000 floor) follows by score, so that every method ranks the same products.
+    """
+    positions = np.zeros(scores.shape)
+    width = scores.shape[1]
+    for i in range(len(scores)):
+        order = rank(scores[i], values, allowed[i])
+        ranked = set(order)
+        rest = [j for j in np.argsort(-scores[i], kind="stable") if j not in ranked]
+        for position, j in enumerate([*order, *rest]):
+            positions[i, j] = width - position
+    return positions
+
+
 def summarise(results: list[SeedResult]) -> dict[str, object]:
     summary: dict[str, object] = {}
     metric_names = list(results[0].per_customer["model"])
@@ -123,6 +147,12 @@ def summarise(results: list[SeedResult]) -> dict[str, object]:
             summary[f"{prefix}{name}"] = round(mean, 4)
             summary[f"{prefix}{name}_ci"] = [round(low, 4), round(high, 4)]
     model_map = [r.per_customer["model"]["map_at_3"] for r in results]
+    served_map = [r.per_customer["served"]["map_at_3"] for r in results]
+    ratio, low, high = metrics.bootstrap_ratio_ci(
+        served_map, [r.per_customer["popularity"]["map_at_3"] for r in results]
+    )
+    summary["served_map_at_3_vs_popularity"] = round(ratio, 4)
+    summary["served_map_at_3_vs_popularity_ci"] = [round(low, 4), round(high, 4)]
     for other in ("popularity", "oracle"):
         ratio, low, high = metrics.bootstrap_ratio_ci(
             model_map, [r.per_customer[other]["map_at_3"] for r in results]
@@ -163,8 +193,11 @@ def write_report(
         "Every method ranks the products the customer did not hold by its own score: the "
         "model's probability, the training-window take-up rate (popularity), the mean take-up "
         "rate among holders of each held product (co-occurrence), and the generator's true "
-        "monthly propensity on the cutoff (oracle, read by this evaluation only). Eligibility, "
-        "consent and value weighting belong to the serving pipeline and are not applied here.",
+        "monthly propensity on the cutoff (oracle, read by this evaluation only). `served` is "
+        "the model's scores in the serving pipeline's order (`c360.recommend.service.rank`: "
+        "value orders the offers at least half as likely as the best, the rest follow by "
+        "score): what value weighting costs in take-up. Eligibility and consent belong to "
+        "the serving pipeline and are not applied here.",
         "",
         "| method | " + " | ".join(names) + " |",
         "|---" * (len(names) + 1) + "|",
@@ -182,12 +215,15 @@ def write_report(
         lines.append(
             f"| model / {other} | {summary[f'map_at_3_vs_{other}']:.3f} | [{low:.3f}, {high:.3f}] |"
         )
+    low, high = summary["served_map_at_3_vs_popularity_ci"]  # type: ignore[misc]
+    ratio = summary["served_map_at_3_vs_popularity"]
+    lines.append(f"| served / popularity | {ratio:.3f} | [{low:.3f}, {high:.3f}] |")
     lines += [
         "",
         "Per seed (MAP@3):",
         "",
-        "| seed | evaluated | model | popularity | co-occurrence | oracle | seconds |",
-        "|---|---|---|---|---|---|---|",
+        "| seed | evaluated | model | served | popularity | co-occurrence | oracle | seconds |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         cells = [f"{r.per_customer[m]['map_at_3'].mean():.4f}" for m in METHODS]
@@ -205,14 +241,21 @@ def write_report(
     (out / "recommend_evaluation.json").write_text(json.dumps(summary, indent=2) + "\n")
 
     figure, axis = plt.subplots(figsize=(9, 4.5))
-    width = 0.2
+    width = 0.16
     x = np.arange(len(names))
     for offset, method in enumerate(METHODS):
         prefix = "" if method == "model" else f"{method}_"
         means = np.array([summary[f"{prefix}{n}"] for n in names], dtype=float)
         cis = np.array([summary[f"{prefix}{n}_ci"] for n in names], dtype=float)
         errors = np.abs(cis.T - means)
-        axis.bar(x + (offset - 1.5) * width, means, width, yerr=errors, capsize=3, label=method)
+        axis.bar(
+            x + (offset - (len(METHODS) - 1) / 2) * width,
+            means,
+            width,
+            yerr=errors,
+            capsize=3,
+            label=method,
+        )
     axis.set_xticks(x, names)
     axis.set_ylabel("mean over customers who acquired something")
     axis.set_title(f"Next-best-product, seeds {summary['seeds']}, 95% bootstrap CIs")

@@ -42,6 +42,10 @@ LGB_PARAMS = {
     "seed": 7,
 }
 BOOST_ROUNDS = 200
+# Up to this many rows (a request's page) LightGBM predicts on one thread: OpenMP's
+# start-up and spinning cost 5-20 ms per call on a busy machine against 0.015 ms serially
+# (bench/recommend_speed.py), and a server scales by processes, not threads per request.
+SERIAL_PREDICT_ROWS = 1000
 MIN_POSITIVES = 20
 
 
@@ -93,13 +97,14 @@ class PropensityModel:
         if snapshot.product_codes != self.product_codes:
             raise ValueError("the snapshot's products differ from the model's")
         features = snapshot.matrix(self.interest_vocabulary)
+        threads = 1 if len(features) <= SERIAL_PREDICT_ROWS else 2
         scores = np.empty(snapshot.held_months.shape, dtype=np.float64)
         for j, code in enumerate(self.product_codes):
             booster = self.boosters[code]
             if booster is None or len(features) == 0:
                 scores[:, j] = self.base_rates[j]
             else:
-                scores[:, j] = booster.predict(features, num_threads=2)
+                scores[:, j] = booster.predict(features, num_threads=threads)
         scores[snapshot.held] = 0.0
         return scores
 

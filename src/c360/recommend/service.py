@@ -2,14 +2,25 @@
 
 eligibility (catalogue rules, held products, customer status, consent) -> scoring (the
 propensity model; segment popularity for customers without history or without profiling
-consent) -> arbitration (expected value = probability x the product's expected annual
-value; offers rejected recently are suppressed; at most ``MAX_OFFERS`` per contact) ->
-explanation (readable reasons) and the model version that produced them.
+consent) -> suppression (recent responses, ``c360.recommend.suppression``) ->
+arbitration (``rank``) -> explanation (``c360.recommend.reasons``) and the model version.
+
+Arbitration weighs value, but only among likely offers. Raw expected value (probability x
+the product's expected annual value) lets a product worth 50x more win at a 50x smaller
+chance: a 0.2% mortgage would beat a 10% home insurance, and the teller would be told to
+make an offer that almost never lands. So, per customer:
+
+1. offers below ``MIN_PROBABILITY`` are not made at all (noise, not a recommendation);
+2. offers at least ``LIKELY_SHARE`` as likely as the customer's most likely offer are the
+   shortlist, ordered by expected value (ties by probability);
+3. the other offers follow, most likely first;
+4. at most ``first`` (capped at ``MAX_OFFERS``, and at what the cap per contact leaves).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,18 +30,33 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from c360.customers.models import Channel
 from c360.models import Consent, Product
 from c360.recommend.artefact import ArtefactStore, LatestModel
 from c360.recommend.eligibility import EligibilityRules, load_rules
-from c360.recommend.features import NO_ENQUIRY, Snapshot, read_snapshot
+from c360.recommend.features import Snapshot, read_snapshot
 from c360.recommend.model import PropensityModel
+from c360.recommend.reasons import explain
+from c360.recommend.suppression import read_recent_responses
 
 MAX_OFFERS = 5
-# A held product explains an offer when its holders take the offer up this much more often.
-EXPLAINING_LIFT = 1.5
-RECENT_ENQUIRY_MONTHS = 6
+# Below 1 in 1,000 within the window an offer is noise: the teller would be wasting a turn.
+MIN_PROBABILITY = 0.001
+# Value only reorders offers at least half as likely as the customer's most likely one.
+LIKELY_SHARE = 0.5
 
-__all__ = ["MAX_OFFERS", "CatalogueProduct", "Offer", "Recommender", "arbitrate", "recommend"]
+__all__ = [
+    "LIKELY_SHARE",
+    "MAX_OFFERS",
+    "MIN_PROBABILITY",
+    "CatalogueProduct",
+    "Offer",
+    "Recommender",
+    "arbitrate",
+    "rank",
+    "read_products",
+    "recommend",
+]
 
 
 @dataclass(frozen=True)
@@ -49,7 +75,8 @@ class CatalogueProduct:
     annual_value: Decimal
 
 
-async def _read_products(connection: AsyncConnection) -> dict[str, CatalogueProduct]:
+async def read_products(connection: AsyncConnection) -> dict[str, CatalogueProduct]:
+    """The active catalogue: code -> name and expected annual value."""
     rows = await connection.execute(
         select(Product.code, Product.name, Product.expected_annual_value, Product.is_active)
     )
@@ -83,61 +110,6 @@ async def read_consents(
     return granted_purposes
 
 
-def _with_article(name: str) -> str:
-    lowered = name[0].lower() + name[1:]
-    if lowered[0].isdigit():
-        return f"a {lowered}"
-    return f"{'an' if lowered[0] in 'aeiou' else 'a'} {lowered}"
-
-
-def _name(name: str) -> str:
-    return name[0].lower() + name[1:]
-
-
-def explain(
-    model: PropensityModel,
-    snapshot: Snapshot,
-    row: int,
-    column: int,
-    score: float,
-    *,
-    personalised: bool,
-    names: Mapping[str, str],
-) -> tuple[str, ...]:
-    """Why this product for this customer, in words an adviser can repeat."""
-    code = snapshot.product_codes[column]
-    offered = _name(names.get(code, code))
-    window = model.window_months
-    if not personalised:
-        segment = snapshot.segments[row].replace("_", " ")
-        rate = model.segment_rates.get(snapshot.segments[row], model.base_rates)[column]
-        return (f"popular with {segment} customers: {rate:.1%} take it up within {window} months",)
-    reasons = []
-    ratio = score / max(float(model.base_rates[column]), 1e-9)
-    times = f"{ratio:.0f}x" if ratio >= 2 else f"{ratio:.1f}x"
-    held = np.flatnonzero(snapshot.held[row])
-    if len(held) and ratio >= EXPLAINING_LIFT:
-        driver = held[np.argmax(model.lift[held, column])]
-        if model.lift[driver, column] >= EXPLAINING_LIFT:
-            holding = _with_article(names.get(snapshot.product_codes[driver], ""))
-            reasons.append(
-                f"holds {holding} but no {offered}; customers like this add it at "
-                f"{times} the usual rate"
-            )
-    months = int(snapshot.enquiry_months[row, column])
-    if months <= RECENT_ENQUIRY_MONTHS and months < NO_ENQUIRY:
-        when = "this month" if months == 0 else f"{months} month{'s' if months > 1 else ''} ago"
-        reasons.append(f"enquired about {offered} {when}")
-    if not reasons and ratio >= 1:
-        reasons.append(f"customers like this take up {offered} at {times} the usual rate")
-    elif not reasons:
-        reasons.append(
-            f"a {score:.1%} chance of taking up {offered} within {window} months, "
-            "and its value to the bank puts it among the best offers"
-        )
-    return tuple(reasons)
-
-
 async def recommend(
     connection: AsyncConnection,
     *,
@@ -146,29 +118,44 @@ async def recommend(
     model: PropensityModel,
     model_version: str | None = None,
     as_of: dt.date | None = None,
-    rejections: Mapping[int, Collection[str]] | None = None,
+    now: dt.datetime | None = None,
+    channel: Channel | None = None,
     rules: EligibilityRules | None = None,
+    products: Mapping[str, CatalogueProduct] | None = None,
 ) -> dict[int, list[Offer]]:
-    """Up to ``first`` offers per customer (capped at ``MAX_OFFERS``), best expected value first.
+    """Up to ``first`` offers per customer (capped at ``MAX_OFFERS``), ranked by ``rank``.
 
-    ``rejections`` maps a customer id to the product codes they rejected recently; those
-    are suppressed (the store of offer responses belongs to the caller). Unknown ids get
-    an empty list. Issues a fixed number of queries whatever the page size.
+    ``now`` (default: the end of ``as_of``, or the present) dates the customers' recent
+    responses for suppression and the cap per contact on ``channel`` (all channels when
+    None). ``products``, the active catalogue, is read when not given. Unknown ids get an
+    empty list. Issues a fixed number of statements whatever the page size, one of them
+    for the whole page's recent responses.
     """
-    as_of = as_of or dt.datetime.now(dt.UTC).date()
+    if now is None:
+        now = (
+            dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
+            if as_of is not None
+            else dt.datetime.now(dt.UTC)
+        )
+    as_of = as_of or now.date()
     rules = rules or load_rules()
-    rejections = rejections or {}
     first = max(0, min(first, MAX_OFFERS))
     offers: dict[int, list[Offer]] = {customer_id: [] for customer_id in customer_ids}
     if not customer_ids or first == 0:
         return offers
 
-    products = await _read_products(connection)
+    ids = list(customer_ids)
+    if products is None:
+        products = await read_products(connection)
     snapshot = await read_snapshot(
-        connection, as_of, customer_ids=list(customer_ids), product_codes=model.product_codes
+        connection, as_of, customer_ids=ids, product_codes=model.product_codes
     )
     consents = await read_consents(
-        connection, list(customer_ids), dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
+        connection, ids, dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
+    )
+    policy = rules.suppression
+    responses = await read_recent_responses(
+        connection, ids, now - dt.timedelta(days=policy.lookback_days)
     )
     offers.update(
         arbitrate(
@@ -177,12 +164,26 @@ async def recommend(
             first=first,
             products=products,
             consents=consents,
-            rejections=rejections,
+            suppressed={c: policy.suppressed(r, now) for c, r in responses.items()},
+            allowance={c: policy.allowance(r, now, channel) for c, r in responses.items()},
             rules=rules,
             model_version=model_version,
         )
     )
     return offers
+
+
+def rank(scores: np.ndarray, values: np.ndarray, allowed: np.ndarray) -> list[int]:
+    """One customer's offer columns, best first, by the rule in the module docstring."""
+    usable = allowed & (scores >= MIN_PROBABILITY)
+    if not usable.any():
+        return []
+    likely = usable & (scores >= LIKELY_SHARE * scores[usable].max())
+    columns = np.arange(len(scores))
+    # lexsort's last key is the primary one: shortlist first, then value, then probability.
+    shortlist = columns[likely][np.lexsort((-scores[likely], -(scores * values)[likely]))]
+    rest = columns[usable & ~likely][np.argsort(-scores[usable & ~likely], kind="stable")]
+    return [*shortlist.tolist(), *rest.tolist()]
 
 
 def arbitrate(
@@ -192,12 +193,18 @@ def arbitrate(
     first: int,
     products: Mapping[str, CatalogueProduct],
     consents: Mapping[int, Collection[str]],
-    rejections: Mapping[int, Collection[str]],
+    suppressed: Mapping[int, Collection[str]],
     rules: EligibilityRules,
     model_version: str | None,
+    allowance: Mapping[int, int] | None = None,
 ) -> dict[int, list[Offer]]:
-    """Eligibility, scoring, arbitration and explanation for customers already read."""
+    """Eligibility, scoring, arbitration and explanation for customers already read.
+
+    ``suppressed``: product codes not to offer, per customer; ``allowance``: how many
+    offers the cap per contact still allows, per customer (absent: no limit).
+    """
     first = max(0, min(first, MAX_OFFERS))
+    allowance = allowance or {}
     ids = snapshot.customer_ids.tolist()
     marketing = np.array(["marketing" in consents.get(c, ()) for c in ids], dtype=bool)
     personalised = np.array(["profiling" in consents.get(c, ()) for c in ids], dtype=bool)
@@ -206,19 +213,20 @@ def arbitrate(
     scores = np.where(personalised[:, None], model.predict(snapshot), model.popularity(snapshot))
     allowed = rules.mask(snapshot) & marketing[:, None]
     allowed &= np.array([code in products for code in model.product_codes])[None, :]
+    column = {code: j for j, code in enumerate(model.product_codes)}
     for i, customer_id in enumerate(ids):
-        for code in rejections.get(customer_id, ()):
-            if code in model.product_codes:
-                allowed[i, model.product_codes.index(code)] = False
+        for code in suppressed.get(customer_id, ()):
+            if code in column:
+                allowed[i, column[code]] = False
 
     values = np.array(
         [float(products[c].annual_value) if c in products else 0.0 for c in model.product_codes]
     )
-    expected = np.where(allowed, scores * values, -1.0)
     names = {code: product.name for code, product in products.items()}
     offers: dict[int, list[Offer]] = {}
     for i, customer_id in enumerate(ids):
-        ranked = [j for j in np.argsort(-expected[i], kind="stable")[:first] if allowed[i, j]]
+        limit = min(first, allowance.get(customer_id, first))
+        ranked = rank(scores[i], values, allowed[i])[:limit]
         offers[customer_id] = [
             _offer(
                 model,
@@ -265,8 +273,12 @@ def _offer(
 class Recommender:
     """The newest model artefact plus the pipeline; what the GraphQL field calls."""
 
-    def __init__(self, latest: LatestModel) -> None:
+    def __init__(self, latest: LatestModel, *, catalogue_seconds: float = 60.0) -> None:
         self.latest = latest
+        # The catalogue changes by release, not by request: read it at most once a minute.
+        self.catalogue_seconds = catalogue_seconds
+        self._catalogue: Mapping[str, CatalogueProduct] | None = None
+        self._catalogue_read_at = -float("inf")
 
     @classmethod
     def from_model_dir(
@@ -281,13 +293,17 @@ class Recommender:
         *,
         customer_ids: Sequence[int],
         first: int = 3,
-        rejections: Mapping[int, Collection[str]] | None = None,
+        channel: Channel | None = None,
         as_of: dt.date | None = None,
+        now: dt.datetime | None = None,
     ) -> dict[int, list[Offer]]:
         """Offers per customer id; empty lists while no model has been trained."""
         model = self.latest.get()
         if model is None:
             return {customer_id: [] for customer_id in customer_ids}
+        if time.monotonic() - self._catalogue_read_at >= self.catalogue_seconds:
+            self._catalogue = await read_products(connection)
+            self._catalogue_read_at = time.monotonic()
         return await recommend(
             connection,
             customer_ids=customer_ids,
@@ -295,5 +311,7 @@ class Recommender:
             model=model,
             model_version=self.latest.version,
             as_of=as_of,
-            rejections=rejections,
+            now=now,
+            channel=channel,
+            products=self._catalogue,
         )

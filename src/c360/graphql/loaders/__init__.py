@@ -207,4 +207,6 @@ class Loaders:
     @cached_property
     def offers_by_customer_id(self) -> OffersByCustomerIdLoader:
         # Without a recommender (no model directory configured) there is nothing to offer.
-        return OffersByCustomerIdLoader(self.db, self.recommender or Recommender.from_model_dir())
+        return OffersByCustomerIdLoader(
+            self.db, self.recommender or Recommender.from_model_dir(), now=self.now
+        )
