@@ -447,7 +447,13 @@ async def test_profile_and_contact_changes_are_published_without_values(
             )
 
     # As published, across processes: names, never the values.
-    published = [e for e in received if e.customer_id == decode_id_of("Customer", customer_id)]
+    # (On PostgreSQL the customer's creation may reach the hub after the tap began.)
+    published = [
+        e
+        for e in received
+        if e.customer_id == decode_id_of("Customer", customer_id)
+        and e.kind != events.EventKind.CUSTOMER_CREATED
+    ]
     assert [(e.kind, e.entity_type) for e in published] == [
         (events.EventKind.CUSTOMER_UPDATED, "Customer"),
         *[(events.EventKind.CUSTOMER_UPDATED, "ContactPoint")] * 3,
