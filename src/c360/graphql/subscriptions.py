@@ -94,20 +94,26 @@ class CustomerEvent:
             "removed). Never their values: load those through entity or customer."
         )
     )
+    # Each fact needs the scope its entity's type needs: a fact is a piece of the entity.
     ticket_status: TicketStatus | None = strawberry.field(
-        description="For TICKET_ kinds: the ticket's status after the change."
+        description="For TICKET_ kinds: the ticket's status after the change.",
+        directives=requires(Scope.INTERACTIONS_READ),
     )
     previous_ticket_status: TicketStatus | None = strawberry.field(
-        description="For TICKET_UPDATED: the ticket's status before the change."
+        description="For TICKET_UPDATED: the ticket's status before the change.",
+        directives=requires(Scope.INTERACTIONS_READ),
     )
     claim_decision: ClaimDecision | None = strawberry.field(
-        description="For WARRANTY_CLAIM_DECIDED: the decision."
+        description="For WARRANTY_CLAIM_DECIDED: the decision.",
+        directives=requires(Scope.WARRANTY_READ),
     )
     claim_amount: Money | None = strawberry.field(
-        description="For WARRANTY_CLAIM_DECIDED: the amount decided (null for REJECTED)."
+        description="For WARRANTY_CLAIM_DECIDED: the amount decided (null for REJECTED).",
+        directives=requires(Scope.WARRANTY_READ),
     )
     consent_purpose: ConsentPurpose | None = strawberry.field(
-        description="For CONSENT_ kinds: the purpose granted or revoked."
+        description="For CONSENT_ kinds: the purpose granted or revoked.",
+        directives=requires(Scope.CONSENTS_READ),
     )
     _customer_pk: strawberry.Private[int]
     _entity: strawberry.Private[tuple[str, int] | None]
