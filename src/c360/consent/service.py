@@ -11,6 +11,9 @@ on SQLite), so two identical grants at once cannot both append. The new row is t
 newest of its key by (``captured_at``, ``id``), the order ``current_consents`` reads:
 ``captured_at`` is now, or the newest row's own time should that be later (a request
 that started later but committed first, or a clock ahead elsewhere), never earlier.
+
+Live updates: an appended row publishes CONSENT_GRANTED or CONSENT_REVOKED inside the
+transaction (``c360.events``); a decision already in force publishes nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 from sqlalchemy import Row, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from c360 import events
 from c360.consent import repository
 from c360.consent.errors import ConsentError, ConsentErrorCode
 from c360.consent.models import ConsentPurpose
@@ -106,6 +110,16 @@ async def _decide(
         new_id = int(await conn.scalar(insert(consent).values(values).returning(consent.c.id)))
         history = await repository.consents_by_customer_ids(conn, [customer_id])
         (row,) = (row for row in history if row.id == new_id)
+        kind = events.EventKind.CONSENT_GRANTED if granted else events.EventKind.CONSENT_REVOKED
+        event = events.CustomerEvent(
+            customer_id=customer_id,
+            kind=kind,
+            entity_type="Consent",
+            entity_id=new_id,
+            occurred_at=now,
+            data={"purpose": purpose.name},
+        )
+        await events.publish(conn, event)
         return ConsentChange(row, repository.current_consents(history), recorded=True)
 
 

@@ -12,6 +12,8 @@ Rules (on top of the locking and history rules of ``c360.customers.service``):
   contact point without ``is_primary`` is primary when its kind has none.
 - A changed address or number is no longer verified. A removed contact point is deleted;
   its history stays.
+- Live updates: each change publishes CUSTOMER_UPDATED about the contact point, naming
+  its changed fields (all of them when it is added or removed), never their values.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from c360 import events
 from c360.customers.contact_validation import (
     CONTACT_FIELDS,
     MAX_CONTACT_POINTS,
@@ -31,7 +34,14 @@ from c360.customers.contact_validation import (
     contact_identity,
 )
 from c360.customers.errors import CustomerError, CustomerErrorCode
-from c360.customers.history import Author, FieldChange, api_name, history_value, record_changes
+from c360.customers.history import (
+    Author,
+    FieldChange,
+    api_name,
+    history_value,
+    publish_change,
+    record_changes,
+)
 from c360.customers.models import ContactKind
 from c360.customers.repository import contact_point, lock_customer
 from c360.transactions import write_transaction
@@ -106,6 +116,7 @@ async def add_contact_point(
         added = (await conn.execute(stmt)).one()
         history = [*contact_history(added, added=True), *changes]
         await record_changes(conn, customer_id, history, author=author, at=now)
+        await _publish(conn, customer_id, added.id, history, at=now)
         return ContactResult(owner, added)
 
 
@@ -155,6 +166,7 @@ async def update_contact_point(
         )
         updated = (await conn.execute(stmt)).one()
         await record_changes(conn, customer_id, history, author=author, at=now)
+        await _publish(conn, customer_id, old.id, history, at=now)
         return ContactResult(owner, updated)
 
 
@@ -171,13 +183,34 @@ async def remove_contact_point(
         owner = await _locked_customer(conn, customer_id, field="id")
         old = await _contact_of(conn, customer_id, contact_point_id)
         await conn.execute(delete(contact_point).where(contact_point.c.id == old.id))
-        await record_changes(
-            conn, customer_id, contact_history(old, added=False), author=author, at=now
-        )
+        history = contact_history(old, added=False)
+        await record_changes(conn, customer_id, history, author=author, at=now)
+        await _publish(conn, customer_id, old.id, history, at=now)
         return ContactResult(owner, old)
 
 
 # helpers -------------------------------------------------------------------------
+
+
+async def _publish(
+    conn: AsyncConnection,
+    customer_id: int,
+    contact_point_id: int,
+    history: Sequence[FieldChange],
+    *,
+    at: dt.datetime,
+) -> None:
+    """CUSTOMER_UPDATED about one contact point: its own changed fields (another one it
+    demoted from primary is not named: a screen reloads the customer's contacts anyway)."""
+    await publish_change(
+        conn,
+        kind=events.EventKind.CUSTOMER_UPDATED,
+        customer_id=customer_id,
+        entity_type="ContactPoint",
+        entity_id=contact_point_id,
+        fields=[change.field for change in history if change.contact_point_id == contact_point_id],
+        at=at,
+    )
 
 
 async def _locked_customer(conn: AsyncConnection, customer_id: int, *, field: str) -> Row[Any]:

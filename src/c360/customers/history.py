@@ -6,12 +6,15 @@ are stored as text, the way the API shows them: enums by name (``AFFLUENT``), da
 ISO format, lists as JSON. A national id appears only as ``***`` and its last four
 characters: the history is read in clear (with ``customer:pii``), so it must hold
 nothing the profile itself would not show.
+
+Each change is also published for live updates (``publish_change``), with the names of
+the changed fields only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -33,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapped, mapped_column
 
+from c360 import events
 from c360.database import Base, IdType, UtcDateTime, int_pk
 
 __all__ = [
@@ -45,6 +49,7 @@ __all__ = [
     "change_pages_by_customer_ids",
     "history_value",
     "masked_national_id",
+    "publish_change",
     "record_changes",
 ]
 
@@ -144,6 +149,34 @@ async def record_changes(
         for change in changes
     ]
     await conn.execute(insert(customer_change), rows)
+
+
+async def publish_change(
+    conn: AsyncConnection,
+    *,
+    kind: events.EventKind,
+    customer_id: int,
+    entity_type: str,
+    entity_id: int,
+    fields: Iterable[str],
+    at: dt.datetime,
+) -> None:
+    """Publish a change to a customer or one of its contact points, in the caller's
+    transaction, naming the changed fields (API names, each once).
+
+    Names only, never values: an event goes to every worker process and every subscriber
+    of the customer, while a value must reach only a reader allowed to see it (names and
+    contacts need ``customer:pii``), who loads it through the API.
+    """
+    event = events.CustomerEvent(
+        customer_id=customer_id,
+        kind=kind,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        occurred_at=at,
+        data={"fields": list(dict.fromkeys(fields))},
+    )
+    await events.publish(conn, event)
 
 
 async def change_pages_by_customer_ids(

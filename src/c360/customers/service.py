@@ -15,6 +15,8 @@ Rules:
 - History: every changed field gets one ``customer_change`` row in the same transaction
   (``c360.customers.history``); derived columns (``display_name``, ``search_key``...)
   are not history of their own.
+- Live updates: a created customer publishes CUSTOMER_CREATED, an update that changed
+  something CUSTOMER_UPDATED, each naming the changed fields (never their values).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from sqlalchemy import Row, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from c360 import events
 from c360.customers.contacts import ContactDraft, clean_new_contacts, contact_history
 from c360.customers.errors import CustomerError, CustomerErrorCode
 from c360.customers.history import (
@@ -34,6 +37,7 @@ from c360.customers.history import (
     api_name,
     history_value,
     masked_national_id,
+    publish_change,
     record_changes,
 )
 from c360.customers.models import CustomerStatus, PartyType
@@ -96,6 +100,16 @@ async def create_customer(
             for stored in (await conn.execute(stmt, values)).all():
                 changes += contact_history(stored, added=True)
         await record_changes(conn, created.id, changes, author=author, at=now)
+        profile_fields = [change.field for change in changes if change.contact_point_id is None]
+        await publish_change(
+            conn,
+            kind=events.EventKind.CUSTOMER_CREATED,
+            customer_id=created.id,
+            entity_type="Customer",
+            entity_id=created.id,
+            fields=[*profile_fields, *(["contactPoints"] if contacts else [])],
+            at=now,
+        )
         return created
 
 
@@ -149,6 +163,15 @@ async def update_customer(
         if updated is None:  # cannot happen under the row lock; kept as the protocol's guard
             raise CustomerError(Code.VERSION_CONFLICT, "the customer changed", field=("version",))
         await record_changes(conn, customer_id, history, author=author, at=now)
+        await publish_change(
+            conn,
+            kind=events.EventKind.CUSTOMER_UPDATED,
+            customer_id=customer_id,
+            entity_type="Customer",
+            entity_id=customer_id,
+            fields=[change.field for change in history],
+            at=now,
+        )
         return updated
 
 

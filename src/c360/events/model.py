@@ -20,7 +20,8 @@ MAX_MESSAGE_BYTES = 2_000
 class EventKind(StrEnum):
     """What happened. ``entity_type`` names the table row it happened to."""
 
-    CUSTOMER_UPDATED = "CUSTOMER_UPDATED"  # entity: Customer
+    CUSTOMER_CREATED = "CUSTOMER_CREATED"  # entity: Customer
+    CUSTOMER_UPDATED = "CUSTOMER_UPDATED"  # entity: Customer, or the ContactPoint changed
     INTERACTION_RECORDED = "INTERACTION_RECORDED"  # entity: Interaction
     TICKET_OPENED = "TICKET_OPENED"  # entity: SupportTicket
     TICKET_UPDATED = "TICKET_UPDATED"  # entity: SupportTicket

@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncGenerator, Mapping
-from enum import StrEnum
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from enum import Enum, StrEnum
+from typing import Any, TypeVar
 
 import strawberry
 
 from c360.auth.scopes import Scope
 from c360.events import CustomerEvent as DomainEvent
 from c360.events import EventKind, StreamEndCode, StreamEndedError, hub_for
-from c360.graphql.common import Node
+from c360.graphql.common import Money, Node
 from c360.graphql.context import Context, GraphQLInfo
 from c360.graphql.customers import Customer, load_customer
+from c360.graphql.enums import ClaimDecision, ConsentPurpose, TicketStatus
 from c360.graphql.errors import ApiErrorCode
 from c360.graphql.ids import NODE_TYPE_NAMES, decode_id_of, encode_id
 from c360.graphql.node import load_node
@@ -40,6 +42,7 @@ __all__ = ["CustomerEventKind", "CustomerSubscription"]
 
 class CustomerEventKind(StrEnum):
     SUBSCRIBED = "SUBSCRIBED"
+    CUSTOMER_CREATED = "CUSTOMER_CREATED"
     CUSTOMER_UPDATED = "CUSTOMER_UPDATED"
     INTERACTION_RECORDED = "INTERACTION_RECORDED"
     TICKET_OPENED = "TICKET_OPENED"
@@ -83,6 +86,34 @@ class CustomerEvent:
     )
     points_balance: int | None = strawberry.field(
         description="For POINTS_ kinds: the account's balance right after the entry."
+    )
+    changed_fields: list[str] | None = strawberry.field(
+        description=(
+            "For CUSTOMER_ kinds: the names of the fields that changed, of the customer or "
+            "of the contact point entityId names (all of them when it was added or "
+            "removed). Never their values: load those through entity or customer."
+        )
+    )
+    # Each fact needs the scope its entity's type needs: a fact is a piece of the entity.
+    ticket_status: TicketStatus | None = strawberry.field(
+        description="For TICKET_ kinds: the ticket's status after the change.",
+        directives=requires(Scope.INTERACTIONS_READ),
+    )
+    previous_ticket_status: TicketStatus | None = strawberry.field(
+        description="For TICKET_UPDATED: the ticket's status before the change.",
+        directives=requires(Scope.INTERACTIONS_READ),
+    )
+    claim_decision: ClaimDecision | None = strawberry.field(
+        description="For WARRANTY_CLAIM_DECIDED: the decision.",
+        directives=requires(Scope.WARRANTY_READ),
+    )
+    claim_amount: Money | None = strawberry.field(
+        description="For WARRANTY_CLAIM_DECIDED: the amount decided (null for REJECTED).",
+        directives=requires(Scope.WARRANTY_READ),
+    )
+    consent_purpose: ConsentPurpose | None = strawberry.field(
+        description="For CONSENT_ kinds: the purpose granted or revoked.",
+        directives=requires(Scope.CONSENTS_READ),
     )
     _customer_pk: strawberry.Private[int]
     _entity: strawberry.Private[tuple[str, int] | None]
@@ -131,9 +162,40 @@ class CustomerEvent:
             entity_id=None if entity is None else strawberry.ID(encode_id(*entity)),
             points=points if isinstance(points, int) else None,
             points_balance=balance if isinstance(balance, int) else None,
+            changed_fields=_strings(data.get("fields")),
+            ticket_status=_member(TicketStatus, data.get("status")),
+            previous_ticket_status=_member(TicketStatus, data.get("previous_status")),
+            claim_decision=_member(ClaimDecision, data.get("decision")),
+            claim_amount=_money(data.get("amount"), data.get("currency")),
+            consent_purpose=_member(ConsentPurpose, data.get("purpose")),
             _customer_pk=customer_pk,
             _entity=entity,
         )
+
+
+# The facts of ``data`` as the publishers write them (``c360.events``: enums by name,
+# amounts as strings); anything else reads as absent rather than failing the stream.
+
+_Member = TypeVar("_Member", bound=Enum)
+
+
+def _member(enum: type[_Member], name: object) -> _Member | None:
+    return enum.__members__.get(name) if isinstance(name, str) else None
+
+
+def _strings(values: object) -> list[str] | None:
+    if not isinstance(values, list):
+        return None
+    return [value for value in values if isinstance(value, str)]
+
+
+def _money(amount: object, currency: object) -> Money | None:
+    if not isinstance(amount, str) or not isinstance(currency, str):
+        return None
+    try:
+        return Money(amount=Decimal(amount), currency=currency)
+    except InvalidOperation:
+        return None
 
 
 @strawberry.type
@@ -141,7 +203,8 @@ class CustomerSubscription:
     @strawberry.subscription(
         description=(
             "The changes committed to one customer, as they are committed: interactions, "
-            "tickets, points, warranty claims. Starts with SUBSCRIBED."
+            "tickets, points, warranty claims, profile and contact changes, consents. "
+            "Starts with SUBSCRIBED."
         ),
         directives=requires(Scope.CUSTOMER_READ),
     )

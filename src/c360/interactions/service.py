@@ -9,6 +9,10 @@ SQLite), so the status it checks is the status it changes: no transition is lost
 ``resolved_at`` is set when a ticket is resolved, or closed without being resolved first;
 closing a resolved ticket keeps it. Reopening clears it (the ticket needs work again) but
 keeps ``resolution``, the last word on the earlier attempt, until a new one is given.
+
+Live updates: each write publishes its ``CustomerEvent`` inside its transaction
+(``c360.events``): INTERACTION_RECORDED, TICKET_OPENED, TICKET_UPDATED (with the status
+before and after). A refused write publishes nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 from sqlalchemy import Row, Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from c360 import events
 from c360.customers.models import Channel
 from c360.holdings.models import Holding
 from c360.interactions import repository
@@ -94,7 +99,9 @@ async def record_interaction(
         await _check_customer(conn, customer_id)
         await _check_subjects(conn, customer_id, holding_id, warranty_policy_id)
         new_id = await conn.scalar(insert(interaction).values(values).returning(interaction.c.id))
-        return (await repository.interactions_by_ids(conn, [int(new_id)]))[0]
+        recorded = (await repository.interactions_by_ids(conn, [int(new_id)]))[0]
+        await _publish(conn, events.EventKind.INTERACTION_RECORDED, "Interaction", recorded, at=now)
+        return recorded
 
 
 async def open_ticket(
@@ -124,7 +131,16 @@ async def open_ticket(
         await _check_customer(conn, customer_id)
         await _check_subjects(conn, customer_id, holding_id, warranty_policy_id)
         new_id = await conn.scalar(insert(ticket).values(values).returning(ticket.c.id))
-        return (await repository.tickets_by_ids(conn, [int(new_id)]))[0]
+        opened = (await repository.tickets_by_ids(conn, [int(new_id)]))[0]
+        await _publish(
+            conn,
+            events.EventKind.TICKET_OPENED,
+            "SupportTicket",
+            opened,
+            at=now,
+            status=TicketStatus(opened.status).name,
+        )
+        return opened
 
 
 async def update_ticket(
@@ -155,7 +171,17 @@ async def update_ticket(
         if resolution is not None:
             changes["resolution"] = resolution
         await conn.execute(update(ticket).where(ticket.c.id == ticket_id).values(changes))
-        return (await repository.tickets_by_ids(conn, [ticket_id]))[0]
+        updated = (await repository.tickets_by_ids(conn, [ticket_id]))[0]
+        await _publish(
+            conn,
+            events.EventKind.TICKET_UPDATED,
+            "SupportTicket",
+            updated,
+            at=now,
+            status=TicketStatus(updated.status).name,
+            previous_status=TicketStatus(current.status).name,
+        )
+        return updated
 
 
 def _transition(current: Row[Any], target: TicketStatus, *, now: dt.datetime) -> dict[str, Any]:
@@ -204,6 +230,26 @@ async def _check_subjects(
                 "no such warranty policy of this customer",
                 field="warranty_policy_id",
             )
+
+
+async def _publish(
+    conn: AsyncConnection,
+    kind: events.EventKind,
+    entity_type: str,
+    row: Row[Any],
+    *,
+    at: dt.datetime,
+    **data: str,
+) -> None:
+    event = events.CustomerEvent(
+        customer_id=int(row.customer_id),
+        kind=kind,
+        entity_type=entity_type,
+        entity_id=int(row.id),
+        occurred_at=at,
+        data=data,
+    )
+    await events.publish(conn, event)
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:

@@ -19,6 +19,9 @@ Rules:
   none. Decided amounts on one policy never sum above its coverage value. Decisions and
   claims on a policy lock the policy row, so the sum a decision checks is the sum it
   changes.
+- Live updates: each write publishes its ``CustomerEvent`` inside its transaction
+  (``c360.events``): WARRANTY_REGISTERED, WARRANTY_CLAIM_FILED, WARRANTY_CLAIM_DECIDED
+  (with the decision and its amount). A refused write publishes nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 from sqlalchemy import Row, Table, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from c360 import events
 from c360.holdings.models import Product
 from c360.transactions import customer_exists, write_transaction
 from c360.validation import (
@@ -126,7 +130,11 @@ async def register_warranty(
             raise WarrantyError(Code.PRODUCT_NOT_FOUND, "no such product", field="product_id")
         await _check_not_duplicate(conn, values)
         new_id = await conn.scalar(insert(policy).values(values).returning(policy.c.id))
-        return (await repository.policies_by_ids(conn, [int(new_id)]))[0]
+        registered = (await repository.policies_by_ids(conn, [int(new_id)]))[0]
+        await _publish(
+            conn, events.EventKind.WARRANTY_REGISTERED, "WarrantyPolicy", registered, at=now
+        )
+        return registered
 
 
 async def file_warranty_claim(
@@ -176,7 +184,9 @@ async def file_warranty_claim(
             "status": ClaimStatus.SUBMITTED,
         }
         new_id = await conn.scalar(insert(claim).values(values).returning(claim.c.id))
-        return (await repository.claims_by_ids(conn, [int(new_id)]))[0]
+        filed = (await repository.claims_by_ids(conn, [int(new_id)]))[0]
+        await _publish(conn, events.EventKind.WARRANTY_CLAIM_FILED, "WarrantyClaim", filed, at=now)
+        return filed
 
 
 async def decide_warranty_claim(
@@ -222,7 +232,19 @@ async def decide_warranty_claim(
                 resolved_at=max(now, current.reported_at),
             )
         )
-        return (await repository.claims_by_ids(conn, [claim_id]))[0]
+        decided = (await repository.claims_by_ids(conn, [claim_id]))[0]
+        await _publish(
+            conn,
+            events.EventKind.WARRANTY_CLAIM_DECIDED,
+            "WarrantyClaim",
+            decided,
+            at=now,
+            decision=decision.name,
+            # A string: JSON numbers would not keep the decimal places.
+            amount=None if amount is None else str(amount),
+            currency=covered.currency,
+        )
+        return decided
 
 
 # checks ------------------------------------------------------------------------------
@@ -334,6 +356,26 @@ async def _lock_policy(conn: AsyncConnection, policy_id: int) -> Row[Any]:
 
 async def _product_exists(conn: AsyncConnection, product_id: int) -> bool:
     return await conn.scalar(select(product.c.id).where(product.c.id == product_id)) is not None
+
+
+async def _publish(
+    conn: AsyncConnection,
+    kind: events.EventKind,
+    entity_type: str,
+    row: Row[Any],
+    *,
+    at: dt.datetime,
+    **data: str | None,
+) -> None:
+    event = events.CustomerEvent(
+        customer_id=int(row.customer_id),
+        kind=kind,
+        entity_type=entity_type,
+        entity_id=int(row.id),
+        occurred_at=at,
+        data=data,
+    )
+    await events.publish(conn, event)
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
