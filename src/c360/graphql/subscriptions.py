@@ -82,10 +82,12 @@ class CustomerEvent:
         description="The global id of what changed (a LedgerEntry, a SupportTicket, ...)."
     )
     points: int | None = strawberry.field(
-        description="For POINTS_ kinds: the signed points the entry moved."
+        directives=requires(Scope.LOYALTY_READ),
+        description="For POINTS_ kinds: the signed points the entry moved.",
     )
     points_balance: int | None = strawberry.field(
-        description="For POINTS_ kinds: the account's balance right after the entry."
+        directives=requires(Scope.LOYALTY_READ),
+        description="For POINTS_ kinds: the account's balance right after the entry.",
     )
     changed_fields: list[str] | None = strawberry.field(
         description=(
