@@ -62,6 +62,11 @@ def aware_utc(field: str, value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
+def now_or(now: dt.datetime | None) -> dt.datetime:
+    """``now`` as an aware UTC time, or the current time when not given."""
+    return dt.datetime.now(dt.UTC) if now is None else aware_utc("now", now)
+
+
 def past_time(field: str, value: dt.datetime, *, now: dt.datetime) -> dt.datetime:
     """``value`` in UTC; refused when it is later than ``now`` (give or take clock skew)
     or earlier than 1970."""

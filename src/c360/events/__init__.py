@@ -37,7 +37,7 @@ from c360.events.hub import (
     hub_for,
 )
 from c360.events.model import MAX_MESSAGE_BYTES, CustomerEvent, EventKind, EventTooLargeError
-from c360.events.publish import CHANNEL, publish
+from c360.events.publish import CHANNEL, publish, publish_row
 
 __all__ = [
     "CHANNEL",
@@ -52,4 +52,5 @@ __all__ = [
     "Subscription",
     "hub_for",
     "publish",
+    "publish_row",
 ]

@@ -15,16 +15,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import Row, event, func, select
 from sqlalchemy.engine import Connection, Engine, ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from c360.events import local
-from c360.events.model import CustomerEvent
+from c360.events.model import CustomerEvent, EventKind
 
-__all__ = ["CHANNEL", "publish"]
+__all__ = ["CHANNEL", "publish", "publish_row"]
 
 # One channel for every customer: a listener filters by customer id in memory, which
 # costs less than a LISTEN per customer on the one shared connection.
@@ -54,6 +55,30 @@ async def publish(conn: AsyncConnection, event: CustomerEvent) -> None:
 
 
 # SQLite: hold back until commit -------------------------------------------------------
+
+
+async def publish_row(
+    conn: AsyncConnection,
+    kind: EventKind,
+    entity_type: str,
+    row: Row[Any],
+    *,
+    at: dt.datetime,
+    **data: str | None,
+) -> None:
+    """``publish`` the event of a customer-owned row just written (its ``id`` and
+    ``customer_id``), with a few small facts as ``data``."""
+    await publish(
+        conn,
+        CustomerEvent(
+            customer_id=int(row.customer_id),
+            kind=kind,
+            entity_type=entity_type,
+            entity_id=int(row.id),
+            occurred_at=at,
+            data=data,
+        ),
+    )
 
 
 def _listen(engine: Engine) -> None:

@@ -33,7 +33,7 @@ from c360.interactions.models import Direction, TicketPriority, TicketStatus
 from c360.transactions import customer_exists, write_transaction
 from c360.validation import (
     MAX_TEXT_LENGTH,
-    aware_utc,
+    now_or,
     optional_text,
     past_time,
     required_text,
@@ -81,7 +81,7 @@ async def record_interaction(
     now: dt.datetime | None = None,
 ) -> Row[Any]:
     """Record one contact with the customer; ``occurred_at`` defaults to now, never later."""
-    now = _now(now)
+    now = now_or(now)
     values = {
         "customer_id": customer_id,
         "channel": Channel(channel),
@@ -100,7 +100,9 @@ async def record_interaction(
         await _check_subjects(conn, customer_id, holding_id, warranty_policy_id)
         new_id = await conn.scalar(insert(interaction).values(values).returning(interaction.c.id))
         recorded = (await repository.interactions_by_ids(conn, [int(new_id)]))[0]
-        await _publish(conn, events.EventKind.INTERACTION_RECORDED, "Interaction", recorded, at=now)
+        await events.publish_row(
+            conn, events.EventKind.INTERACTION_RECORDED, "Interaction", recorded, at=now
+        )
         return recorded
 
 
@@ -116,7 +118,7 @@ async def open_ticket(
     now: dt.datetime | None = None,
 ) -> Row[Any]:
     """Open a ticket (status OPEN, opened now)."""
-    now = _now(now)
+    now = now_or(now)
     values = {
         "customer_id": customer_id,
         "subject": required_text("subject", subject, max_length=MAX_SUBJECT_LENGTH),
@@ -132,7 +134,7 @@ async def open_ticket(
         await _check_subjects(conn, customer_id, holding_id, warranty_policy_id)
         new_id = await conn.scalar(insert(ticket).values(values).returning(ticket.c.id))
         opened = (await repository.tickets_by_ids(conn, [int(new_id)]))[0]
-        await _publish(
+        await events.publish_row(
             conn,
             events.EventKind.TICKET_OPENED,
             "SupportTicket",
@@ -153,7 +155,7 @@ async def update_ticket(
     now: dt.datetime | None = None,
 ) -> Row[Any]:
     """Move a ticket to ``status`` and/or change its priority or resolution text."""
-    now = _now(now)
+    now = now_or(now)
     resolution = optional_text("resolution", resolution, max_length=MAX_TEXT_LENGTH)
     if status is None and priority is None and resolution is None:
         raise InteractionError(
@@ -172,7 +174,7 @@ async def update_ticket(
             changes["resolution"] = resolution
         await conn.execute(update(ticket).where(ticket.c.id == ticket_id).values(changes))
         updated = (await repository.tickets_by_ids(conn, [ticket_id]))[0]
-        await _publish(
+        await events.publish_row(
             conn,
             events.EventKind.TICKET_UPDATED,
             "SupportTicket",
@@ -230,27 +232,3 @@ async def _check_subjects(
                 "no such warranty policy of this customer",
                 field="warranty_policy_id",
             )
-
-
-async def _publish(
-    conn: AsyncConnection,
-    kind: events.EventKind,
-    entity_type: str,
-    row: Row[Any],
-    *,
-    at: dt.datetime,
-    **data: str,
-) -> None:
-    event = events.CustomerEvent(
-        customer_id=int(row.customer_id),
-        kind=kind,
-        entity_type=entity_type,
-        entity_id=int(row.id),
-        occurred_at=at,
-        data=data,
-    )
-    await events.publish(conn, event)
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return dt.datetime.now(dt.UTC) if now is None else aware_utc("now", now)

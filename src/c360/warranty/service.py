@@ -38,9 +38,9 @@ from c360.holdings.models import Product
 from c360.transactions import customer_exists, write_transaction
 from c360.validation import (
     MAX_TEXT_LENGTH,
-    aware_utc,
     currency_code,
     money_amount,
+    now_or,
     optional_text,
     past_time,
     required_text,
@@ -97,7 +97,7 @@ async def register_warranty(
     now: dt.datetime | None = None,
 ) -> Row[Any]:
     """Register a policy: give either ``coverage_end_date`` or ``coverage_months``."""
-    now = _now(now)
+    now = now_or(now)
     start, end = _coverage(
         purchase_date, coverage_start_date, coverage_end_date, coverage_months, today=now.date()
     )
@@ -131,7 +131,7 @@ async def register_warranty(
         await _check_not_duplicate(conn, values)
         new_id = await conn.scalar(insert(policy).values(values).returning(policy.c.id))
         registered = (await repository.policies_by_ids(conn, [int(new_id)]))[0]
-        await _publish(
+        await events.publish_row(
             conn, events.EventKind.WARRANTY_REGISTERED, "WarrantyPolicy", registered, at=now
         )
         return registered
@@ -146,7 +146,7 @@ async def file_warranty_claim(
     now: dt.datetime | None = None,
 ) -> Row[Any]:
     """File a claim (status SUBMITTED); ``reported_at`` defaults to now, never later."""
-    now = _now(now)
+    now = now_or(now)
     description = required_text(
         "defect_description", defect_description, max_length=MAX_TEXT_LENGTH
     )
@@ -185,7 +185,9 @@ async def file_warranty_claim(
         }
         new_id = await conn.scalar(insert(claim).values(values).returning(claim.c.id))
         filed = (await repository.claims_by_ids(conn, [int(new_id)]))[0]
-        await _publish(conn, events.EventKind.WARRANTY_CLAIM_FILED, "WarrantyClaim", filed, at=now)
+        await events.publish_row(
+            conn, events.EventKind.WARRANTY_CLAIM_FILED, "WarrantyClaim", filed, at=now
+        )
         return filed
 
 
@@ -198,7 +200,7 @@ async def decide_warranty_claim(
     now: dt.datetime | None = None,
 ) -> Row[Any]:
     """Decide an open claim: status DECIDED, the decision, its amount and ``resolved_at``."""
-    now = _now(now)
+    now = now_or(now)
     decision = ClaimDecision(decision)
     if decision == ClaimDecision.REJECTED and amount is not None:
         raise WarrantyError(Code.AMOUNT_NOT_ALLOWED, "a rejection takes no amount", field="amount")
@@ -233,7 +235,7 @@ async def decide_warranty_claim(
             )
         )
         decided = (await repository.claims_by_ids(conn, [claim_id]))[0]
-        await _publish(
+        await events.publish_row(
             conn,
             events.EventKind.WARRANTY_CLAIM_DECIDED,
             "WarrantyClaim",
@@ -356,30 +358,6 @@ async def _lock_policy(conn: AsyncConnection, policy_id: int) -> Row[Any]:
 
 async def _product_exists(conn: AsyncConnection, product_id: int) -> bool:
     return await conn.scalar(select(product.c.id).where(product.c.id == product_id)) is not None
-
-
-async def _publish(
-    conn: AsyncConnection,
-    kind: events.EventKind,
-    entity_type: str,
-    row: Row[Any],
-    *,
-    at: dt.datetime,
-    **data: str | None,
-) -> None:
-    event = events.CustomerEvent(
-        customer_id=int(row.customer_id),
-        kind=kind,
-        entity_type=entity_type,
-        entity_id=int(row.id),
-        occurred_at=at,
-        data=data,
-    )
-    await events.publish(conn, event)
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return dt.datetime.now(dt.UTC) if now is None else aware_utc("now", now)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
