@@ -920,6 +920,12 @@ def table_row(*cells: Any) -> str:
     return "| " + " | ".join(out) + " |"
 
 
+def cpu_per_request(row: dict[str, Any]) -> float:
+    """Server CPU milliseconds per answered request: less sensitive than rps to other
+    processes competing for the cores."""
+    return row["server_cpu_s"] * 1000 / row["requests"] if row["requests"] else 0.0
+
+
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b else ""
 
@@ -952,7 +958,8 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
         "c360 is asked with a teller token for (a)-(c) and a partner token for (d) "
         f"(partner `{result['partner']['code']}`, {result['partner']['customers']:,} "
         "consenting customers). `server CPU s` is the CPU time of the server's process tree "
-        "during the cell; `db CPU s` that of every PostgreSQL process; `RSS` the peak "
+        "during the cell (`CPU ms/req` per answered request); `db CPU s` that of every "
+        "PostgreSQL process; `RSS` the peak "
         "resident memory of the server's process tree. c360/PG is c360's rps over "
         "PostGraphile's at the same concurrency; c360/floor over the floor with as many "
         "workers.",
@@ -964,9 +971,9 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
             "",
             table_row(
                 "server", "workers", "c", "rps", "p50 ms", "p99 ms", "errors",
-                "server CPU s", "db CPU s", "RSS MB", "c360/PG", "c360/floor",
+                "server CPU s", "CPU ms/req", "db CPU s", "RSS MB", "c360/PG", "c360/floor",
             ),
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]  # fmt: skip
         for r in rows:
             if r["query"] != query:
@@ -981,8 +988,8 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
                 table_row(
                     r["server"], r["workers"], r["concurrency"], (r["rps"], 1),
                     (r["p50_ms"], 2), (r["p99_ms"], 2), r["errors_total"],
-                    (r["server_cpu_s"], 1), (r["db_cpu_s"], 1), (r["peak_rss_mb"], 0),
-                    vs_pg, vs_floor,
+                    (r["server_cpu_s"], 1), (cpu_per_request(r), 2), (r["db_cpu_s"], 1),
+                    (r["peak_rss_mb"], 0), vs_pg, vs_floor,
                 )
             )  # fmt: skip
         lines.append("")
@@ -991,9 +998,9 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
         "",
         table_row(
             "query", "cell", "c360 rps", "PG rps", "ratio", "target",
-            "p99 c360 / PG", "target", "met",
+            "p99 c360 / PG", "target", "met", "CPU/req c360 / PG",
         ),
-        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---:|",
     ]  # fmt: skip
     for query in result["queries"]:
         target = TARGETS.get(query)
@@ -1009,6 +1016,7 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
                     QUERY_TITLES[query], f"{workers} workers, c={c}", (a["rps"], 1),
                     (b["rps"], 1), f"{rps:.2f}x", "–" if target is None else f"≥{target}x",
                     f"{p99:.2f}x", "–" if target is None else "≤2x", met,
+                    ratio(cpu_per_request(a), cpu_per_request(b)),
                 )
             )  # fmt: skip
     lines += ["", "## Equivalence (on a sample, before the load)", ""]
@@ -1046,7 +1054,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--queries", default=",".join(QUERIES_ALL))
     parser.add_argument("--out", type=Path, default=BENCH, help="folder for results.json/md")
+    parser.add_argument(
+        "--report", type=Path, default=None, help="only rewrite results.md from this results.json"
+    )
     args = parser.parse_args()
+    if args.report:
+        write_markdown(json.loads(args.report.read_text()), args.report.with_suffix(".md"))
+        return
     customers = args.customers or (10_000 if args.quick else 100_000)
     seconds = args.seconds or (5 if args.quick else 15)
     runs = args.runs or (1 if args.quick else 3)
