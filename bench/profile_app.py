@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 from asgi_lifespan import LifespanManager
 
-from c360.app import create_app
+from c360.app import create_served_app
 
 BENCH = Path(__file__).resolve().parent
 WAITS = ("<method 'poll' of 'select.epoll' objects>", "<method 'send' of '_socket.socket' objects>")
@@ -77,7 +77,7 @@ def by_package(stats: pstats.Stats, n: int) -> None:
 
 
 async def main(query: str, n: int, profile_to: Path | None) -> None:
-    app = create_app()
+    app = create_served_app()  # as `c360 serve` runs it
     headers = {"Authorization": f"Bearer {teller_token()}"}
     transport = httpx.ASGITransport(app=app)
     async with (

@@ -58,7 +58,7 @@ def serve(
         asyncio.run(_load_demo_if_empty(settings))
     # Each worker builds its own app (and engine) from the same environment.
     uvicorn.run(
-        "c360.app:create_app",
+        "c360.app:create_served_app",
         factory=True,
         host=host,
         port=port,
