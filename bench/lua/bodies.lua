@@ -1,7 +1,8 @@
 -- wrk script for bench/run: POSTs pre-generated JSON bodies (one per line of the
 -- file given as the first script argument) to the path given as the second, in
--- the same order for every server; counts non-200 answers and GraphQL errors.
---   wrk -t2 -c8 -d5s --latency -s bench/lua/bodies.lua http://127.0.0.1:PORT -- BODIES /graphql
+-- the same order for every server; counts non-200 answers and GraphQL errors. An
+-- optional third argument is a bearer token, sent as `Authorization` (c360 wants one).
+--   wrk -t2 -c8 -d5s --latency -s bench/lua/bodies.lua http://127.0.0.1:PORT -- BODIES /graphql [TOKEN]
 local bodies = {}
 local counter = 0
 local errors = 0
@@ -16,6 +17,7 @@ end
 
 function init(args)
   path = args[2] or "/graphql"
+  if args[3] and #args[3] > 0 then headers["Authorization"] = "Bearer " .. args[3] end
   for line in io.lines(args[1]) do
     if #line > 0 then bodies[#bodies + 1] = line end
   end

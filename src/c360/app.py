@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,6 +26,11 @@ logger = logging.getLogger(__name__)
 
 # A health check that waits longer than a load balancer's probe is no answer at all.
 HEALTH_CHECK_TIMEOUT_SECONDS = 2.0
+
+# Young-generation collections after this many allocations instead of CPython's 700 (and
+# older generations after 20 younger collections, not 10): a GraphQL response allocates
+# hundreds of thousands of short-lived objects, freed by reference counting anyway.
+SERVING_GC_THRESHOLDS = (20_000, 20, 20)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -68,6 +74,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.engine = engine
+    return app
+
+
+def create_served_app() -> Starlette:
+    """The app as ``c360 serve`` runs it: ``create_app`` plus garbage-collector settings
+    for a long-running server (each uvicorn worker calls this factory once).
+
+    The objects alive once the app is built (modules, the schema, SQLAlchemy's metadata)
+    live as long as the process: ``gc.freeze()`` moves them out of the collector's way,
+    so a collection walks only what requests allocated. Profiled on the 50-customer web
+    list, the cyclic collector's time per request fell from about 28 ms to under 5 ms
+    (see bench/README.md).
+    """
+    app = create_app()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*SERVING_GC_THRESHOLDS)
     return app
 
 

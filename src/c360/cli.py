@@ -62,13 +62,18 @@ def serve(
     try:
         # Each worker builds its own app (and engine) from the same environment.
         uvicorn.run(
-            "c360.app:create_app",
+            "c360.app:create_served_app",
             factory=True,
             host=host,
             port=port,
             workers=workers,
             log_level=settings.log_level,
             proxy_headers=False,
+            # One log line per request costs CPU on every request; who read which customer
+            # is in the access audit (c360.audit), errors still go to the log.
+            access_log=False,
+            # loop and http stay "auto": uvloop and httptools (uvicorn[standard]) where they
+            # install, asyncio and h11 elsewhere.
         )
     finally:
         if trainer is not None and trainer.poll() is None:

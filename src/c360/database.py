@@ -56,6 +56,8 @@ class UtcDateTime(types.TypeDecorator[dt.datetime]):
             return None
         if isinstance(value, str):  # raw SQLite text, e.g. from an aggregate
             value = dt.datetime.fromisoformat(value)
+        if value.tzinfo is dt.UTC:  # asyncpg's answer: already what we return (a hot path)
+            return value
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)

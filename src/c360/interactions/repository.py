@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Table, func, literal, select, tuple_
+from sqlalchemy import Row, Select, Table, bindparam, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from c360.customers.models import Channel
@@ -43,45 +44,64 @@ async def interaction_pages_by_customer_ids(
     channel: Channel | None = None,
 ) -> Sequence[Row[Any]]:
     """Up to ``limit`` interactions per customer, newest first."""
+    params: dict[str, Any] = {"ids": list(customer_ids), "limit": limit}
+    if channel is not None:
+        params["channel"] = channel
+    if after is not None:
+        params["after_at"], params["after_id"] = after
+    stmt = _interaction_pages(channel is not None, after is not None)
+    return (await conn.execute(stmt, params)).all()
+
+
+@cache  # built once per shape: building a select() costs more CPU than running it
+def _interaction_pages(by_channel: bool, after: bool) -> Select[Any]:
     position = func.row_number().over(
         partition_by=interaction.c.customer_id,
         order_by=(interaction.c.occurred_at.desc(), interaction.c.id.desc()),
     )
     inner = select(interaction, position.label("position")).where(
-        interaction.c.customer_id.in_(customer_ids)
+        interaction.c.customer_id.in_(bindparam("ids", expanding=True))
     )
-    if channel is not None:
-        inner = inner.where(interaction.c.channel == channel)
-    if after is not None:
-        occurred_at, interaction_id = after
+    if by_channel:
+        inner = inner.where(interaction.c.channel == bindparam("channel"))
+    if after:
         inner = inner.where(
             tuple_(interaction.c.occurred_at, interaction.c.id)
-            < tuple_(literal(occurred_at, UtcDateTime()), literal(interaction_id))
+            < tuple_(
+                bindparam("after_at", type_=UtcDateTime()),
+                bindparam("after_id", type_=interaction.c.id.type),
+            )
         )
     ranked = inner.subquery()
-    stmt = (
+    return (
         select(ranked)
-        .where(ranked.c.position <= limit)
+        .where(ranked.c.position <= bindparam("limit"))
         .order_by(ranked.c.customer_id, ranked.c.position)
     )
-    return (await conn.execute(stmt)).all()
 
 
 async def interaction_stats_by_customer_ids(
     conn: AsyncConnection, customer_ids: Sequence[int], *, channel: Channel | None = None
 ) -> dict[int, InteractionStats]:
     """How many interactions each customer had (on ``channel``), and when the last one was."""
-    stmt = select(
-        interaction.c.customer_id, func.count(), func.max(interaction.c.occurred_at)
-    ).where(interaction.c.customer_id.in_(customer_ids))
+    params: dict[str, Any] = {"ids": list(customer_ids)}
     if channel is not None:
-        stmt = stmt.where(interaction.c.channel == channel)
-    stmt = stmt.group_by(interaction.c.customer_id)
-    rows = (await conn.execute(stmt)).all()
+        params["channel"] = channel
+    rows = (await conn.execute(_interaction_stats(channel is not None), params)).all()
     return {
         customer_id: InteractionStats(count=count, last_at=last_at)
         for customer_id, count, last_at in rows
     }
+
+
+@cache
+def _interaction_stats(by_channel: bool) -> Select[Any]:
+    stmt = select(
+        interaction.c.customer_id, func.count(), func.max(interaction.c.occurred_at)
+    ).where(interaction.c.customer_id.in_(bindparam("ids", expanding=True)))
+    if by_channel:
+        stmt = stmt.where(interaction.c.channel == bindparam("channel"))
+    return stmt.group_by(interaction.c.customer_id)
 
 
 async def interactions_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> Sequence[Row[Any]]:
@@ -96,11 +116,18 @@ async def tickets_by_customer_ids(
     statuses: Collection[TicketStatus] | None = None,
 ) -> Sequence[Row[Any]]:
     """Tickets per customer, the latest opened first; only those in ``statuses`` when given."""
-    stmt = select(ticket).where(ticket.c.customer_id.in_(customer_ids))
+    params: dict[str, Any] = {"ids": list(customer_ids)}
     if statuses is not None:
-        stmt = stmt.where(ticket.c.status.in_(sorted(statuses)))
-    stmt = stmt.order_by(ticket.c.customer_id, ticket.c.opened_at.desc(), ticket.c.id.desc())
-    return (await conn.execute(stmt)).all()
+        params["statuses"] = sorted(statuses)
+    return (await conn.execute(_tickets(statuses is not None), params)).all()
+
+
+@cache
+def _tickets(by_status: bool) -> Select[Any]:
+    stmt = select(ticket).where(ticket.c.customer_id.in_(bindparam("ids", expanding=True)))
+    if by_status:
+        stmt = stmt.where(ticket.c.status.in_(bindparam("statuses", expanding=True)))
+    return stmt.order_by(ticket.c.customer_id, ticket.c.opened_at.desc(), ticket.c.id.desc())
 
 
 async def tickets_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> Sequence[Row[Any]]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Select, Table, func, literal, select, tuple_
+from sqlalchemy import Row, Select, Table, bindparam, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from c360.database import UtcDateTime
@@ -55,12 +56,16 @@ async def accounts_by_customer_ids(
     conn: AsyncConnection, customer_ids: Sequence[int]
 ) -> Sequence[Row[Any]]:
     """Accounts per customer, earliest enrolment first."""
-    stmt = (
+    return (await conn.execute(_accounts_by_customer(), {"ids": list(customer_ids)})).all()
+
+
+@cache  # built once: building a select() costs more CPU than running it
+def _accounts_by_customer() -> Select[Any]:
+    return (
         _accounts_with_program_and_tier()
-        .where(account.c.customer_id.in_(customer_ids))
+        .where(account.c.customer_id.in_(bindparam("ids", expanding=True)))
         .order_by(account.c.customer_id, account.c.enrolled_at, account.c.id)
     )
-    return (await conn.execute(stmt)).all()
 
 
 async def accounts_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> Sequence[Row[Any]]:
@@ -115,17 +120,23 @@ async def points_expiring_by_account_ids(
     Lots whose expiry has passed but that still show remaining points are excluded:
     they are waiting for the expiry run, and are no longer "expiring soon".
     """
-    stmt = (
+    params = {"ids": list(account_ids), "start": start, "end": end}
+    rows = (await conn.execute(_points_expiring(), params)).all()
+    return {account_id: int(points) for account_id, points in rows}
+
+
+@cache
+def _points_expiring() -> Select[Any]:
+    return (
         select(entry.c.account_id, func.sum(entry.c.remaining_points))
         .where(
-            entry.c.account_id.in_(account_ids),
+            entry.c.account_id.in_(bindparam("ids", expanding=True)),
             entry.c.remaining_points > 0,
-            entry.c.expires_at > start,
-            entry.c.expires_at <= end,
+            entry.c.expires_at > bindparam("start"),
+            entry.c.expires_at <= bindparam("end"),
         )
         .group_by(entry.c.account_id)
     )
-    return {account_id: int(points) for account_id, points in (await conn.execute(stmt)).all()}
 
 
 async def ledger_entries_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> Sequence[Row[Any]]:
