@@ -37,6 +37,8 @@ app.add_typer(loyalty_app, name="loyalty")
 app.add_typer(recommend_app, name="recommend")
 app.add_typer(token_app, name="token")
 
+GRACEFUL_SHUTDOWN_SECONDS = 10
+
 console = Console(stderr=True)
 
 
@@ -72,6 +74,9 @@ def serve(
             # One log line per request costs CPU on every request; who read which customer
             # is in the access audit (c360.audit), errors still go to the log.
             access_log=False,
+            # A stop (deploy, scale-in) closes sockets and waits this long for requests
+            # and subscriptions to end, not for ever on a client that never hangs up.
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
             # loop and http stay "auto": uvloop and httptools (uvicorn[standard]) where they
             # install, asyncio and h11 elsewhere.
         )

@@ -187,6 +187,8 @@ async def live_server(database_url: str) -> AsyncIterator[LiveServer]:
         port=free_port(),
         log_level="warning",
         lifespan="on",
+        # As c360 serve: a connection that never closes must not stall the shutdown.
+        timeout_graceful_shutdown=5,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
