@@ -64,13 +64,24 @@ def _wait_until_healthy(process: subprocess.Popen[str], base_url: str, timeout: 
     raise TimeoutError(f"c360 serve did not become healthy within {timeout} s")
 
 
-def readme_token(database_url: str, readme_text: str) -> str:
-    """Run the README's token command (``<!-- example-token -->``) as written, against
-    ``database_url``, and return the token it prints on its last line."""
-    match = re.search(r"<!-- example-token -->\s*```sh\n(.*?)```", readme_text, re.DOTALL)
-    assert match, "README.md has no ```sh block after <!-- example-token -->"
-    command = re.search(r"TOKEN=\$\(\.venv/bin/c360 (.*?) \| tail -n 1\)", match.group(1))
-    assert command, "the README's token command is not TOKEN=$(.venv/bin/c360 ... | tail -n 1)"
+def readme_token(
+    database_url: str,
+    readme_text: str,
+    *,
+    marker: str = "example-token",
+    variable: str = "TOKEN",
+) -> str:
+    """Run a README token command (``VAR=$(.venv/bin/c360 ... | tail -n 1)`` in the ```sh
+    block after ``<!-- marker -->``) as written, against ``database_url``, and return the
+    token it prints on its last line."""
+    match = re.search(rf"<!-- {marker} -->\s*```sh\n(.*?)```", readme_text, re.DOTALL)
+    assert match, f"README.md has no ```sh block after <!-- {marker} -->"
+    command = re.search(
+        rf"{variable}=\$\(\.venv/bin/c360 (.*?) \| tail -n 1\)",
+        match.group(1).replace("\\\n", " "),
+        re.DOTALL,
+    )
+    assert command, f"the README's token command is not {variable}=$(.venv/bin/c360 ...)"
     result = subprocess.run(
         [sys.executable, "-m", "c360", *shlex.split(command.group(1))],
         env={**os.environ, "C360_DATABASE_URL": database_url},

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shlex
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from server import bearer, running_server
+from server import bearer, readme_token, running_server
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 HOLDINGS = "{ customers(first: 2) { edges { node { holdings { balance { amount } } } } } }"
@@ -27,22 +23,6 @@ def block(marker: str, fence: str) -> str:
     return match.group(1)
 
 
-def partner_token(database_url: str) -> str:
-    command = block("example-partner-token", "sh").replace("\\\n", " ")
-    match = re.search(r"PARTNER_TOKEN=\$\(\.venv/bin/c360 (.*?) \| tail -n 1\)", command)
-    assert match, command
-    result = subprocess.run(
-        [sys.executable, "-m", "c360", *shlex.split(match.group(1))],
-        env={**os.environ, "C360_DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip().splitlines()[-1]
-
-
 @pytest.mark.slow
 def test_the_readme_partner_query_returns_the_readme_answer(database_factory: Any) -> None:
     command = block("example-partner-query", "sh")
@@ -52,7 +32,14 @@ def test_the_readme_partner_query_returns_the_readme_answer(database_factory: An
     expected = json.loads(block("example-partner-answer", "json"))
     database_url = database_factory.create(migrated=False)
     with running_server("--demo", database_url=database_url) as base_url:
-        headers = bearer(partner_token(database_url))
+        headers = bearer(
+            readme_token(
+                database_url,
+                README.read_text(encoding="utf-8"),
+                marker="example-partner-token",
+                variable="PARTNER_TOKEN",
+            )
+        )
         answer = httpx.get(
             f"{base_url}/graphql", params={"query": query.group(1)}, headers=headers, timeout=30
         ).json()

@@ -11,10 +11,10 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Select, Table, bindparam, select
+from sqlalchemy import ColumnElement, Row, Select, Table, bindparam, exists, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from c360.consent.models import Consent, Partner
+from c360.consent.models import Consent, ConsentPurpose, Partner
 
 consent: Table = Consent.__table__  # type: ignore[assignment]
 partner: Table = Partner.__table__  # type: ignore[assignment]
@@ -62,3 +62,31 @@ def current_consents(history: Iterable[Row[Any]]) -> list[Row[Any]]:
         if seen is None or (row.captured_at, row.id) > (seen.captured_at, seen.id):
             newest[key] = row
     return sorted(newest.values(), key=lambda row: (row.purpose, row.partner_code or ""))
+
+
+def granted_now(
+    customer_id: ColumnElement[int], purpose: ConsentPurpose, *, partner_id: int | None = None
+) -> ColumnElement[bool]:
+    """SQL: the consent in force for (``customer_id``, ``purpose``[, ``partner_id``]) grants.
+
+    The same rule as ``current_consents``, as an EXISTS for a WHERE clause: a granting row
+    with no newer row (ties broken by id) for the same customer, purpose and partner.
+    Without ``partner_id``, any partner's (or the partnerless) consent counts.
+    """
+    granting: Table = consent.alias("granting")  # type: ignore[assignment]
+    newer: Table = consent.alias("newer")  # type: ignore[assignment]
+    superseded = exists().where(
+        newer.c.customer_id == granting.c.customer_id,
+        newer.c.purpose == granting.c.purpose,
+        newer.c.partner_id.is_not_distinct_from(granting.c.partner_id),
+        tuple_(newer.c.captured_at, newer.c.id) > tuple_(granting.c.captured_at, granting.c.id),
+    )
+    conditions = [
+        granting.c.customer_id == customer_id,
+        granting.c.purpose == purpose,
+        granting.c.granted == true(),
+        ~superseded,
+    ]
+    if partner_id is not None:
+        conditions.append(granting.c.partner_id == partner_id)
+    return exists().where(*conditions)

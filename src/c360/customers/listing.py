@@ -17,18 +17,16 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Row,
-    Table,
     exists,
     func,
     literal,
     select,
-    true,
     tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from c360.consent.models import ConsentPurpose
-from c360.consent.repository import consent
+from c360.consent.repository import granted_now
 from c360.customers.models import ContactKind, CustomerStatus, Segment
 from c360.customers.normalize import fold_text
 from c360.customers.repository import contact_point, customer
@@ -183,7 +181,7 @@ def filter_clauses(
         open_ticket = _has_open_ticket()
         clauses.append(open_ticket if f.has_open_ticket else ~open_ticket)
     if f.consent_granted is not None:
-        clauses.append(_consent_granted(f.consent_granted))
+        clauses.append(granted_now(customer.c.id, f.consent_granted))
     if f.created_from is not None:
         clauses.append(customer.c.created_at >= f.created_from)
     if f.created_before is not None:
@@ -221,22 +219,4 @@ def _has_open_ticket() -> ColumnElement[bool]:
     return exists().where(
         ticket.c.customer_id == customer.c.id,
         ticket.c.status.in_(sorted(OPEN_TICKET_STATUSES)),
-    )
-
-
-def _consent_granted(purpose: ConsentPurpose) -> ColumnElement[bool]:
-    # Granted now: a granting row with no newer row for the same purpose and partner.
-    granting: Table = consent.alias("granting")  # type: ignore[assignment]
-    newer: Table = consent.alias("newer")  # type: ignore[assignment]
-    superseded = exists().where(
-        newer.c.customer_id == granting.c.customer_id,
-        newer.c.purpose == granting.c.purpose,
-        newer.c.partner_id.is_not_distinct_from(granting.c.partner_id),
-        tuple_(newer.c.captured_at, newer.c.id) > tuple_(granting.c.captured_at, granting.c.id),
-    )
-    return exists().where(
-        granting.c.customer_id == customer.c.id,
-        granting.c.purpose == purpose,
-        granting.c.granted == true(),
-        ~superseded,
     )

@@ -65,7 +65,8 @@ def normalize_national_id(national_id: str) -> str:
 
 
 def national_id_hash(national_id: str, *, secret_key: str) -> str:
-    """A keyed hash (HMAC-SHA256) of a national or tax id: findable, but not reversible without the key."""
+    """A keyed hash (HMAC-SHA256) of a national or tax id: findable, not reversible without
+    the key."""
     normalized = normalize_national_id(national_id)
     return hmac.new(secret_key.encode(), normalized.encode(), hashlib.sha256).hexdigest()
 

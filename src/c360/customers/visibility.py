@@ -15,15 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Table, and_, exists, false, true, tuple_
+from sqlalchemy import ColumnElement, Table, and_, false
 
-from c360.consent.models import Consent, ConsentPurpose
+from c360.consent.models import ConsentPurpose
+from c360.consent.repository import granted_now
 from c360.customers.models import Customer
 
 __all__ = ["UNRESTRICTED", "CustomerScope", "visible_condition"]
 
 customer: Table = Customer.__table__  # type: ignore[assignment]
-consent: Table = Consent.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,27 +60,9 @@ def visible_condition(scope: CustomerScope) -> ColumnElement[bool] | None:
     if scope.branch is not None:
         clauses.append(customer.c.home_branch == scope.branch)
     if scope.partner_id is not None:
-        clauses.append(_shares_with(scope.partner_id))
+        clauses.append(
+            granted_now(customer.c.id, ConsentPurpose.PARTNER_SHARING, partner_id=scope.partner_id)
+        )
     if not clauses:
         return None
     return and_(*clauses)
-
-
-def _shares_with(partner_id: int) -> ColumnElement[bool]:
-    # The newest row for (customer, PARTNER_SHARING, partner) grants: consents are
-    # append-only, so the state is the latest decision (ties broken by id).
-    granting: Table = consent.alias("sharing")  # type: ignore[assignment]
-    newer: Table = consent.alias("newer_sharing")  # type: ignore[assignment]
-    superseded = exists().where(
-        newer.c.customer_id == granting.c.customer_id,
-        newer.c.purpose == granting.c.purpose,
-        newer.c.partner_id == granting.c.partner_id,
-        tuple_(newer.c.captured_at, newer.c.id) > tuple_(granting.c.captured_at, granting.c.id),
-    )
-    return exists().where(
-        granting.c.customer_id == customer.c.id,
-        granting.c.purpose == ConsentPurpose.PARTNER_SHARING,
-        granting.c.partner_id == partner_id,
-        granting.c.granted == true(),
-        ~superseded,
-    )

@@ -31,7 +31,7 @@ from strawberry.extensions import SchemaExtension
 
 from c360.auth.scopes import Scope
 from c360.graphql.errors import ApiErrorCode
-from c360.graphql.permissions import RequiresScope
+from c360.graphql.permissions import declared_scope
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -107,11 +107,7 @@ class _ScopeMap:
 
 
 def _declared(extensions: dict[str, object] | None) -> Scope | None:
-    definition = (extensions or {}).get("strawberry-definition")
-    for directive in getattr(definition, "directives", None) or ():
-        if isinstance(directive, RequiresScope):
-            return Scope(directive.scope)
-    return None
+    return declared_scope((extensions or {}).get("strawberry-definition"))
 
 
 class _Walker:

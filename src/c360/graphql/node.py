@@ -83,7 +83,10 @@ _OWNED_BY_ID = {
     "WarrantyClaim": "warranty_claim_by_id",
     "WarrantyPolicy": "warranty_policy_by_id",
 }
-_SCOPES = {name: declared_scope(node_type) for name, (node_type, _) in _NODES.items()}
+_SCOPES = {
+    name: declared_scope(node_type.__strawberry_definition__)  # type: ignore[attr-defined]
+    for name, (node_type, _) in _NODES.items()
+}
 
 
 async def _load(context: Context, global_id: str) -> Node | None:

@@ -37,9 +37,8 @@ def requires(scope: Scope) -> list[object]:
     return [RequiresScope(scope=scope.value)]
 
 
-def declared_scope(graphql_type: type) -> Scope | None:
-    """The scope a strawberry type declares for all its fields, if any."""
-    definition = getattr(graphql_type, "__strawberry_definition__", None)
+def declared_scope(definition: object) -> Scope | None:
+    """The scope a strawberry type or field definition declares, if any."""
     for directive in getattr(definition, "directives", None) or ():
         if isinstance(directive, RequiresScope):
             return Scope(directive.scope)

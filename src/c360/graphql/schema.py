@@ -22,10 +22,10 @@ from c360.graphql.interactions_mutations import InteractionMutation
 from c360.graphql.limits_extension import QueryLimitsExtension
 from c360.graphql.loyalty_mutations import LoyaltyMutation
 from c360.graphql.node import NODE_TYPES, NodeQuery
+from c360.graphql.recommend_mutations import RecommendMutation
 from c360.graphql.subscriptions import CustomerSubscription
 from c360.graphql.warranty_mutations import WarrantyMutation
 from c360.graphql.websocket import SocketOperations
-from c360.graphql.recommend_mutations import RecommendMutation
 from graphql import GraphQLError
 
 __all__ = ["schema"]
