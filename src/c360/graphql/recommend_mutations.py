@@ -1,7 +1,9 @@
 """``recordOfferResponse``: what a customer said to an offer, kept for suppression.
 
 Returns ``OfferResponseSuccess | OfferResponseError``: a refusal the client can act on
-(an unknown customer or product code) is data with a code and the input field at fault.
+(an unknown customer or product code, a reused idempotency key) is data with a code and
+the input field at fault. An ``idempotencyKey`` makes a retry safe, as for loyalty
+points: the same key from the same caller returns the first response (``replayed``).
 The write runs in ``c360.recommend.responses``, one transaction on a connection of its
 own, never on the request's read connection.
 """
@@ -48,6 +50,12 @@ class RecordOfferResponseInput:
     model_version: str | None = strawberry.field(
         default=None, description="The offer's modelVersion, when it came from a model."
     )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="1 to 64 characters, unique per caller: a retry with it returns the first "
+        "response and writes nothing; reusing it for a different response is refused "
+        "(IDEMPOTENCY_KEY_REUSED).",
+    )
 
 
 @strawberry.type(description="A recorded response.")
@@ -75,9 +83,12 @@ class OfferResponse:
         )
 
 
-@strawberry.type(description="The response was recorded.")
+@strawberry.type(description="The response recorded, or on a retry with the same key the first.")
 class OfferResponseSuccess:
     offer_response: OfferResponse
+    replayed: bool = strawberry.field(
+        description="True when the idempotency key was used before: nothing new was written."
+    )
 
 
 @strawberry.type(description="The response was not recorded. Nothing was written.")
@@ -121,6 +132,8 @@ class RecommendMutation:
                 channel=input.channel,
                 model_version=input.model_version,
                 now=info.context.now,
+                recorded_by=_subject(info),
+                idempotency_key=input.idempotency_key,
             )
         except DomainError as error:
             return OfferResponseError(
@@ -128,7 +141,14 @@ class RecommendMutation:
                 message=error.message,
                 field=None if error.field is None else ["input", _camel(error.field)],
             )
-        return OfferResponseSuccess(offer_response=OfferResponse.from_recorded(recorded))
+        return OfferResponseSuccess(
+            offer_response=OfferResponse.from_recorded(recorded), replayed=recorded.replayed
+        )
+
+
+def _subject(info: GraphQLInfo) -> str | None:
+    principal = info.context.principal
+    return None if principal is None else principal.subject
 
 
 def _customer_pk(global_id: str) -> int:

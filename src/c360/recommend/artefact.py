@@ -136,6 +136,9 @@ class LatestModel:
                 self._checked = now
                 latest = self.store.latest_version()
                 if latest is not None and latest != self._version:
-                    self._model = self.store.load(latest)
-                    self._version = latest
+                    model = self.store.load(latest)
+                    # Combining the boosters takes ~0.3 s: pay it here, once per version,
+                    # not in the first request that needs a score.
+                    _ = model.scorer
+                    self._model, self._version = model, latest
         return self._model

@@ -10,11 +10,29 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 import numpy as np
-from sqlalchemy import Select, and_, func, literal, or_, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    CompoundSelect,
+    Date,
+    Select,
+    String,
+    bindparam,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from c360.database import UtcDateTime
 from c360.models import (
     Customer,
     Holding,
@@ -111,12 +129,131 @@ async def read_product_codes(connection: AsyncConnection) -> tuple[str, ...]:
     return tuple(rows.scalars())
 
 
-def _restrict(query: Select, column: object, customer_ids: Sequence[int] | None) -> Select:
-    return query if customer_ids is None else query.where(column.in_(customer_ids))  # type: ignore[attr-defined]
-
-
 def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+# Everything a snapshot needs is read in one statement, a UNION ALL of "facts" that share
+# one row shape: serving scores one page per request, and every statement is a round trip
+# (0.3-0.5 ms through aiosqlite or asyncpg, bench/recommend_speed.py). The first branch
+# (the customers) types the columns for every branch; the others fill what they use and
+# leave the rest NULL. The statement is built once per shape and takes its dates and
+# customer ids as parameters, so SQLAlchemy's compiled cache serves it.
+FACT_COLUMNS = ("kind", "customer_id", "text1", "text2", "text3", "text4")
+FACT_COLUMNS += ("day1", "day2", "number", "seq", "interests", "at")
+CUTOFF = bindparam("cutoff", type_=Date())
+AT = bindparam("at", type_=UtcDateTime())
+SINCE_90D = bindparam("since_90d", type_=UtcDateTime())
+SINCE_365D = bindparam("since_365d", type_=UtcDateTime())
+CUSTOMER_IDS = bindparam("customer_ids", expanding=True)
+
+
+def fact(kind: str, customer_id: Any, **values: Any) -> Select:
+    """One branch of the facts union: ``values`` by ``FACT_COLUMNS`` name, NULL elsewhere."""
+    columns = [literal(kind).label("kind"), customer_id.label("customer_id")]
+    columns += [values.get(name, null()).label(name) for name in FACT_COLUMNS[2:]]
+    return select(*columns)
+
+
+def _text(column: Any) -> Any:
+    return type_coerce(column, String())
+
+
+def feature_facts(*, by_id: bool) -> list[Select]:
+    """The union branches of a snapshot; ``by_id``: for ``CUSTOMER_IDS``, else everyone."""
+    customers = fact(
+        "customer",
+        Customer.id,
+        text1=_text(Customer.party_type),
+        text2=_text(Customer.income_band),
+        text3=_text(Customer.segment),
+        text4=_text(Customer.status),
+        day1=Customer.birth_date,
+        day2=Customer.customer_since_date,
+        number=Customer.household_size,
+        seq=cast(null(), BigInteger()),
+        interests=Customer.interests,
+        at=cast(null(), UtcDateTime()),
+    )
+    customers = customers.where(
+        Customer.id.in_(CUSTOMER_IDS) if by_id else Customer.customer_since_date < CUTOFF
+    )
+    held = (
+        fact("held", Holding.customer_id, text1=Product.code, day1=Holding.opened_date)
+        .join_from(Holding, Product, Product.id == Holding.product_id)
+        .where(
+            Holding.opened_date < CUTOFF,
+            or_(Holding.closed_date.is_(None), Holding.closed_date >= CUTOFF),
+        )
+    )
+    enquiries = (
+        fact(
+            "enquiry",
+            Interaction.customer_id,
+            text1=Interaction.topic,
+            at=func.max(Interaction.occurred_at),
+        )
+        .where(Interaction.topic.startswith(ENQUIRY_PREFIX), Interaction.occurred_at < AT)
+        .group_by(Interaction.customer_id, Interaction.topic)
+    )
+
+    def counted(kind: str, table: Any, *where: Any) -> Select:
+        owner = table.customer_id
+        return fact(kind, owner, number=func.count()).where(*where).group_by(owner)
+
+    def recent(column: Any, since: Any) -> tuple[Any, Any]:
+        return column >= since, column < AT
+
+    per_customer = [
+        (held, Holding.customer_id),
+        (enquiries, Interaction.customer_id),
+        (
+            counted("interactions_90d", Interaction, *recent(Interaction.occurred_at, SINCE_90D)),
+            Interaction.customer_id,
+        ),
+        (
+            counted("tickets_365d", SupportTicket, *recent(SupportTicket.opened_at, SINCE_365D)),
+            SupportTicket.customer_id,
+        ),
+        (
+            counted(
+                "loyalty_entries_365d",
+                LoyaltyLedgerEntry,
+                *recent(LoyaltyLedgerEntry.occurred_at, SINCE_365D),
+            ),
+            LoyaltyLedgerEntry.customer_id,
+        ),
+        (
+            counted("warranty_policies", WarrantyPolicy, WarrantyPolicy.purchase_date < CUTOFF),
+            WarrantyPolicy.customer_id,
+        ),
+    ]
+    return [
+        customers,
+        *(
+            query.where(owner.in_(CUSTOMER_IDS)) if by_id else query
+            for query, owner in per_customer
+        ),
+    ]
+
+
+def feature_parameters(cutoff: dt.date, customer_ids: Sequence[int] | None) -> dict[str, object]:
+    """The parameters of ``feature_facts`` for a cutoff (and customers)."""
+    at = _midnight(cutoff)
+    parameters: dict[str, object] = {
+        "cutoff": cutoff,
+        "at": at,
+        "since_90d": at - dt.timedelta(days=90),
+        "since_365d": at - dt.timedelta(days=365),
+    }
+    if customer_ids is not None:
+        parameters["customer_ids"] = list(customer_ids)
+    return parameters
+
+
+@cache
+def _snapshot_statement(by_id: bool) -> CompoundSelect:
+    return union_all(*feature_facts(by_id=by_id))
 
 
 async def read_snapshot(
@@ -130,125 +267,75 @@ async def read_snapshot(
     codes = (
         tuple(product_codes) if product_codes is not None else await read_product_codes(connection)
     )
+    if customer_ids is not None and not customer_ids:
+        return build_snapshot(cutoff, codes, [])
+    rows = await connection.execute(
+        _snapshot_statement(customer_ids is not None),
+        feature_parameters(cutoff, customer_ids),
+    )
+    return build_snapshot(cutoff, codes, rows.all())
+
+
+def build_snapshot(cutoff: dt.date, codes: tuple[str, ...], facts: Sequence[Any]) -> Snapshot:
+    """The snapshot from the rows of ``feature_facts`` (rows of other kinds are skipped)."""
     product_index = {code: i for i, code in enumerate(codes)}
     current = month_index(cutoff)
-    at = _midnight(cutoff)
-
-    query = select(
-        Customer.id,
-        Customer.party_type,
-        Customer.birth_date,
-        Customer.income_band,
-        Customer.segment,
-        Customer.customer_since_date,
-        Customer.household_size,
-        Customer.interests,
-        Customer.status,
-    ).order_by(Customer.id)
-    if customer_ids is None:
-        query = query.where(Customer.customer_since_date < cutoff)
-    customers = (await connection.execute(_restrict(query, Customer.id, customer_ids))).all()
-    row_of = {row.id: i for i, row in enumerate(customers)}
+    customers = sorted((f for f in facts if f[0] == "customer"), key=lambda f: f[1])
+    row_of = {row.customer_id: i for i, row in enumerate(customers)}
     n = len(customers)
 
     held_months = np.full((n, len(codes)), -1, dtype=np.float32)
-    held_query = (
-        select(Holding.customer_id, Product.code, Holding.opened_date)
-        .join(Product, Product.id == Holding.product_id)
-        .where(
-            Holding.opened_date < cutoff,
-            or_(Holding.closed_date.is_(None), Holding.closed_date >= cutoff),
-        )
-        .order_by(Holding.opened_date)
-    )
-    for customer_id, code, opened in await connection.execute(
-        _restrict(held_query, Holding.customer_id, customer_ids)
-    ):
-        if customer_id in row_of and code in product_index:
-            held_months[row_of[customer_id], product_index[code]] = current - month_index(opened)
-
     enquiry_months = np.full((n, len(codes)), NO_ENQUIRY, dtype=np.float32)
-    enquiry_query = (
-        select(Interaction.customer_id, Interaction.topic, func.max(Interaction.occurred_at))
-        .where(and_(Interaction.topic.startswith(ENQUIRY_PREFIX), Interaction.occurred_at < at))
-        .group_by(Interaction.customer_id, Interaction.topic)
-    )
-    for customer_id, topic, occurred_at in await connection.execute(
-        _restrict(enquiry_query, Interaction.customer_id, customer_ids)
-    ):
-        code = topic.removeprefix(ENQUIRY_PREFIX)
-        if customer_id in row_of and code in product_index:
-            months = current - month_index(occurred_at.date())
-            enquiry_months[row_of[customer_id], product_index[code]] = months
-
-    def recent(column: object, since: dt.datetime) -> object:
-        return and_(column >= since, column < at)  # type: ignore[operator]
-
-    # The four activity counts in one statement: serving reads one page per request, and
-    # every statement is a round trip (bench/recommend_speed.py).
-    def counted(table: type, kind: str, *where: object) -> Select:
-        owner = table.customer_id  # type: ignore[attr-defined]
-        query = select(owner, literal(kind).label("kind"), func.count()).where(*where)
-        return _restrict(query.group_by(owner), owner, customer_ids)
-
+    opened_last: dict[tuple[int, int], dt.date] = {}
     counts: dict[str, dict[int, int]] = {kind: {} for kind in ACTIVITY_COUNTS}
-    activity = union_all(
-        counted(
-            Interaction,
-            "interactions_90d",
-            recent(Interaction.occurred_at, at - dt.timedelta(days=90)),
-        ),
-        counted(
-            SupportTicket,
-            "tickets_365d",
-            recent(SupportTicket.opened_at, at - dt.timedelta(days=365)),
-        ),
-        counted(
-            LoyaltyLedgerEntry,
-            "loyalty_entries_365d",
-            recent(LoyaltyLedgerEntry.occurred_at, at - dt.timedelta(days=365)),
-        ),
-        counted(
-            WarrantyPolicy,
-            "warranty_policies",
-            WarrantyPolicy.purchase_date < cutoff,
-        ),
-    )
-    for customer_id, kind, count in await connection.execute(activity):
-        counts[kind][customer_id] = count
+    # Unpacked by position (FACT_COLUMNS): a full snapshot has tens of thousands of facts.
+    for kind, customer_id, text1, _, _, _, day1, _, number, _, _, at in facts:
+        row = row_of.get(customer_id)
+        if row is None:
+            continue
+        if kind == "held":
+            column = product_index.get(text1)
+            # The newest holding of a product counts, as if read oldest first.
+            if column is not None and opened_last.get((row, column), day1) <= day1:
+                opened_last[(row, column)] = day1
+                held_months[row, column] = current - month_index(day1)
+        elif kind == "enquiry":
+            column = product_index.get(text1.removeprefix(ENQUIRY_PREFIX))
+            if column is not None:
+                enquiry_months[row, column] = current - month_index(at.date())
+        elif kind in counts:
+            counts[kind][customer_id] = number
     interactions, tickets, loyalty, warranties = (counts[kind] for kind in ACTIVITY_COUNTS)
 
     profile = np.zeros((n, len(PROFILE_FEATURES)), dtype=np.float32)
     for i, row in enumerate(customers):
-        is_organisation = str(row.party_type) == "organisation"
+        is_organisation = row.text1 == "organisation"
         profile[i] = (
-            _age(row.birth_date, cutoff) if not is_organisation else -1,
+            _age(row.day1, cutoff) if not is_organisation else -1,
             is_organisation,
-            INCOME_LEVELS.index(str(row.income_band)) if row.income_band is not None else -1,
-            SEGMENTS.index(str(row.segment)) if str(row.segment) in SEGMENTS else -1,
-            row.household_size or 1,
-            max(current - month_index(row.customer_since_date), -1),
+            INCOME_LEVELS.index(row.text2) if row.text2 is not None else -1,
+            SEGMENTS.index(row.text3) if row.text3 in SEGMENTS else -1,
+            row.number or 1,
+            max(current - month_index(row.day2), -1),
             cutoff.month,
             (held_months[i] >= 0).sum(),
-            interactions.get(row.id, 0),
-            tickets.get(row.id, 0),
-            loyalty.get(row.id, 0),
-            warranties.get(row.id, 0),
+            interactions.get(row.customer_id, 0),
+            tickets.get(row.customer_id, 0),
+            loyalty.get(row.customer_id, 0),
+            warranties.get(row.customer_id, 0),
         )
     return Snapshot(
         cutoff=cutoff,
-        customer_ids=np.array([row.id for row in customers], dtype=np.int64),
+        customer_ids=np.array([row.customer_id for row in customers], dtype=np.int64),
         product_codes=codes,
         profile=profile,
         held_months=held_months,
         enquiry_months=enquiry_months,
         interests=tuple(frozenset(row.interests or ()) for row in customers),
-        party_types=tuple(str(row.party_type) for row in customers),
-        income_bands=tuple(
-            str(row.income_band) if row.income_band is not None else None for row in customers
-        ),
-        segments=tuple(str(row.segment) for row in customers),
-        statuses=tuple(str(row.status) for row in customers),
+        party_types=tuple(row.text1 for row in customers),
+        income_bands=tuple(row.text2 for row in customers),
+        segments=tuple(row.text3 for row in customers),
+        statuses=tuple(row.text4 for row in customers),
     )
 
 

@@ -26,7 +26,12 @@ class OfferResponseKind(StrEnum):
 class OfferResponse(Base):
     __tablename__ = "offer_response"
     # Suppression reads one page of customers' recent responses: customer first, then time.
-    __table_args__ = (Index(None, "customer_id", "responded_at"),)
+    # A retry with an idempotency key finds the first answer by (who recorded it, key);
+    # rows without a key (NULL) never collide.
+    __table_args__ = (
+        Index(None, "customer_id", "responded_at"),
+        Index(None, "recorded_by", "idempotency_key", unique=True),
+    )
 
     id: Mapped[int_pk]
     customer_id: Mapped[int] = mapped_column(IdType, ForeignKey("customer.id"))
@@ -36,3 +41,6 @@ class OfferResponse(Base):
     # The model version that made the offer, when the caller knows it (for later evaluation).
     model_version: Mapped[str | None] = mapped_column(String(32))
     responded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    # The principal's subject (``token:<id>``, ``jwt:<issuer>#<sub>``) and the client's key.
+    recorded_by: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))

@@ -34,10 +34,10 @@ from c360.customers.models import Channel
 from c360.models import Consent, Product
 from c360.recommend.artefact import ArtefactStore, LatestModel
 from c360.recommend.eligibility import EligibilityRules, load_rules
-from c360.recommend.features import Snapshot, read_snapshot
+from c360.recommend.features import Snapshot
 from c360.recommend.model import PropensityModel
+from c360.recommend.page import read_page
 from c360.recommend.reasons import explain
-from c360.recommend.suppression import read_recent_responses
 
 MAX_OFFERS = 5
 # Below 1 in 1,000 within the window an offer is noise: the teller would be wasting a turn.
@@ -128,8 +128,8 @@ async def recommend(
     ``now`` (default: the end of ``as_of``, or the present) dates the customers' recent
     responses for suppression and the cap per contact on ``channel`` (all channels when
     None). ``products``, the active catalogue, is read when not given. Unknown ids get an
-    empty list. Issues a fixed number of statements whatever the page size, one of them
-    for the whole page's recent responses.
+    empty list. Reads the page in one statement (``c360.recommend.page``), plus one for
+    the catalogue when not given, whatever the page size.
     """
     if now is None:
         now = (
@@ -144,19 +144,18 @@ async def recommend(
     if not customer_ids or first == 0:
         return offers
 
-    ids = list(customer_ids)
     if products is None:
         products = await read_products(connection)
-    snapshot = await read_snapshot(
-        connection, as_of, customer_ids=ids, product_codes=model.product_codes
-    )
-    consents = await read_consents(
-        connection, ids, dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
-    )
     policy = rules.suppression
-    responses = await read_recent_responses(
-        connection, ids, now - dt.timedelta(days=policy.lookback_days)
+    page = await read_page(
+        connection,
+        customer_ids=list(customer_ids),
+        as_of=as_of,
+        product_codes=model.product_codes,
+        consents_at=dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC),
+        responses_since=now - dt.timedelta(days=policy.lookback_days),
     )
+    snapshot, consents, responses = page.snapshot, page.consents, page.responses
     offers.update(
         arbitrate(
             snapshot,
@@ -210,7 +209,6 @@ def arbitrate(
     personalised = np.array(["profiling" in consents.get(c, ()) for c in ids], dtype=bool)
     personalised &= snapshot.has_history()
 
-    scores = np.where(personalised[:, None], model.predict(snapshot), model.popularity(snapshot))
     allowed = rules.mask(snapshot) & marketing[:, None]
     allowed &= np.array([code in products for code in model.product_codes])[None, :]
     column = {code: j for j, code in enumerate(model.product_codes)}
@@ -218,6 +216,12 @@ def arbitrate(
         for code in suppressed.get(customer_id, ()):
             if code in column:
                 allowed[i, column[code]] = False
+
+    # Only allowed offers are ranked, so only customers with one need the model.
+    scores = model.popularity(snapshot)
+    scored = personalised & allowed.any(axis=1)
+    if scored.any():
+        scores[scored] = model.predict(snapshot, rows=scored)
 
     values = np.array(
         [float(products[c].annual_value) if c in products else 0.0 for c in model.product_codes]
@@ -271,7 +275,15 @@ def _offer(
 
 
 class Recommender:
-    """The newest model artefact plus the pipeline; what the GraphQL field calls."""
+    """The newest model artefact plus the pipeline; what the GraphQL field calls.
+
+    Staleness: the artefact directory is checked every ``check_seconds`` (5 s) and a new
+    version is loaded by the first request after it appears; the catalogue (names,
+    values, which products are active) is reread every ``catalogue_seconds`` (60 s), so
+    a deactivated product may still be offered for up to a minute. Which products can
+    be scored at all is the model's list: a new product waits for a retrain. Customer
+    data, consents and responses are read fresh for every page.
+    """
 
     def __init__(self, latest: LatestModel, *, catalogue_seconds: float = 60.0) -> None:
         self.latest = latest
