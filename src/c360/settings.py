@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     max_root_fields: int = Field(default=10, ge=1)
     # The default budget of an operation's estimated cost; a token may carry its own.
     query_cost_budget: int = Field(default=100_000, ge=1)
+    # Answer valid queries through cached plans and the direct executor
+    # (c360.graphql.compiled); off, every request runs through graphql-core.
+    compiled_queries: bool = True
     # Requests per token in any window of this many seconds (0 turns the limiter off).
     rate_limit_requests: int = Field(default=1_200, ge=0)
     rate_limit_window_seconds: float = Field(default=60.0, gt=0)

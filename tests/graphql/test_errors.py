@@ -99,3 +99,20 @@ async def test_expected_errors_keep_their_message_and_are_not_logged_as_failures
     assert errors[0]["message"] == "first must be between 0 and 100, got 500"
     assert errors[0]["extensions"] == {"code": "INVALID_ARGUMENT"}
     assert not caplog.records
+
+
+async def test_null_for_an_argument_with_a_default_is_invalid_not_internal(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    # `first: Int! = 3` accepts a nullable variable (the default covers its absence), but
+    # not an explicit null: the client's mistake, said as such, and nothing logged.
+    query = """query($n: Int) { customers(first: 1) { edges { node {
+        nextBestProducts(first: $n) { productCode } } } } }"""
+    with caplog.at_level(logging.ERROR, logger="c360.graphql"):
+        body = (await api.post(query, {"n": None})).json()
+    (error,) = body["errors"]
+    assert error["extensions"] == {"code": "INVALID_ARGUMENT"}
+    assert error["message"].startswith("Argument 'first' has invalid value")
+    assert error["path"] == ["customers", "edges", 0, "node", "nextBestProducts"]
+    assert not caplog.records
+

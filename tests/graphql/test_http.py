@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -123,3 +124,17 @@ async def test_validation_errors_have_their_code(api: Api, query: str, variables
     body = (await api.post(query, variables)).json()
     assert body["data"] is None
     assert set(_codes(body)) == {"GRAPHQL_VALIDATION_FAILED"}
+
+
+async def test_an_error_that_ends_the_operation_leaves_no_connection_checked_out(
+    api: Api,
+) -> None:
+    # The bad `first` ends the operation (data: null) while the sibling's read is still
+    # queued; that read must not open a connection after the answer went out.
+    query = """{ customers(first: -1) { totalCount }
+                 other: customer(id: "Q3VzdG9tZXI6MjE") { id } }"""
+    for _ in range(3):
+        body = (await api.post(query)).json()
+        assert body["data"] is None and _codes(body) == ["INVALID_ARGUMENT"]
+    await asyncio.sleep(0.05)  # let any queued read run its course
+    assert api.engine.pool.checkedout() == 0

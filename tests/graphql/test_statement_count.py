@@ -2,8 +2,8 @@
 
 Every customer of the world below has rows in every relation. One query selects every
 relation (nested pages and their counts included) for a page of 10 and a page of 50
-customers; both must run exactly the pinned number of statements, one per relation
-loader. The teller's one-customer view (every section and the summary) is pinned too.
+customers; both must run exactly the pinned number of statements, one per level of
+the query. The teller's one-customer view (every section and the summary) is pinned too.
 If a pinned number changes, the loaders changed: say why in the commit.
 """
 
@@ -26,16 +26,22 @@ from factories import Rows
 
 CUSTOMERS = 120
 
-# One statement per loader (and argument set) a customer page touches:
-#   customers page, customers count, contact points, holdings (+ products), loyalty
-#   accounts (+ program, tier), ledger page, ledger count, points expiring, warranty
-#   policies (+ product), claims, interaction page, interaction stats (count and last
-#   contact), tickets, tickets(status: [OPEN, PENDING]) (another argument set, another
-#   statement), consents (history; the current state is derived), attachments.
+# One statement per level of the query, not per loader: the loaders that dispatch
+# while the event loop is busy with one level travel as one statement
+# (c360.graphql.db, c360.graphql.statement_batch).
+#   1. the customers page;
+#   2. its count (totalCount resolves a level above the nodes' fields);
+#   3. every section of every customer on the page: contact points, holdings
+#      (+ products), loyalty accounts (+ program, tier), warranty policies, the
+#      interaction page, tickets, tickets(status: [OPEN, PENDING]) (another argument
+#      set), consents, attachments;
+#   4. what hangs under the sections: the ledger page, points expiring, claims, and the
+#      interaction counts and last contact (interactions.totalCount, the summary);
+#   5. the ledger count.
 # The summary adds none: it reads the same loaders' rows.
-PAGE_STATEMENTS = 16
+PAGE_STATEMENTS = 5
 # The teller's view: the customer by id instead of the page and its count.
-TELLER_STATEMENTS = 15
+TELLER_STATEMENTS = 4
 
 CUSTOMER_VIEW = """
   id displayName nationalIdLast4 segment customerSince
@@ -161,6 +167,37 @@ async def test_a_page_of_customers_costs_the_same_statements_at_10_and_50(api: A
 
 
 async def test_the_tellers_one_customer_view_is_a_handful_of_statements(api: Api) -> None:
-    count, data = await _statements(api, TELLER, {"id": encode_id("Customer", 42)})
+    # A document never asked before (its own text): nothing learned about it yet.
+    first_time = f"{TELLER}\n# first look"
+    count, data = await _statements(api, first_time, {"id": encode_id("Customer", 42)})
     assert data["customer"]["summary"]["openTickets"] == 1
     assert count == TELLER_STATEMENTS
+
+
+async def test_asked_again_the_tellers_view_reads_the_sections_with_the_customer(
+    api: Api,
+) -> None:
+    # The direct executor learns, from its first answer, which sections a plan reads by
+    # the customer's id; from then on they travel in the customer's own statement.
+    await _statements(api, TELLER, {"id": encode_id("Customer", 1)})
+    count, data = await _statements(api, TELLER, {"id": encode_id("Customer", 43)})
+    assert data["customer"]["summary"]["openTickets"] == 1
+    assert len(data["customer"]["holdings"]) == 3
+    # 1. the customer and every section; 2. what hangs under the sections (claims,
+    # the ledger page, points expiring); 3. the ledger count.
+    assert count == 3
+    # A customer nobody can see answers null, and reads nothing more than before.
+    count, data = await _statements(api, TELLER, {"id": encode_id("Customer", 10_000)})
+    assert data == {"customer": None} and count == 1
+
+
+async def test_a_plan_first_asked_for_a_missing_customer_still_learns_its_sections(
+    api: Api,
+) -> None:
+    document = f"{TELLER}\n# first asked for nobody"
+    count, data = await _statements(api, document, {"id": encode_id("Customer", 10_000)})
+    assert data == {"customer": None} and count == 1
+    await _statements(api, document, {"id": encode_id("Customer", 7)})  # learns here
+    count, data = await _statements(api, document, {"id": encode_id("Customer", 44)})
+    assert len(data["customer"]["holdings"]) == 3
+    assert count == 3  # the sections travelled with the customer

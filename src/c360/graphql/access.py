@@ -29,6 +29,7 @@ from threading import Lock
 
 from strawberry.extensions import SchemaExtension
 
+from c360.auth.principal import Principal
 from c360.auth.scopes import Scope
 from c360.graphql.errors import ApiErrorCode
 from c360.graphql.permissions import declared_scope
@@ -76,6 +77,12 @@ class Requirements:
         return frozenset(
             scope.value.partition(":")[0] for scope in self.scopes if scope.value.endswith(":read")
         )
+
+    def field_groups_for(self, principal: Principal | None) -> frozenset[str]:
+        """``field_groups``, with "pii" when ``principal`` reads personal data in clear."""
+        if self.personal_data and principal is not None and principal.has(Scope.CUSTOMER_PII):
+            return self.field_groups | {"pii"}  # not masked
+        return self.field_groups
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +234,13 @@ def operation_requirements(
 _requirements = _RequirementsCache()
 
 
+def operation_requirements_cached(
+    schema: GraphQLSchema, document: DocumentNode, query: str, operation_name: str | None
+) -> Requirements:
+    """``operation_requirements``, cached under the document's text."""
+    return _requirements.get(schema, document, query, operation_name)
+
+
 class AccessPolicy(SchemaExtension):
     """Refuses, before execution, an operation that needs a scope the caller lacks.
 
@@ -247,18 +261,11 @@ class AccessPolicy(SchemaExtension):
             context.operation_name,
         )
         principal = getattr(context.context, "principal", None)
-        groups = requirements.field_groups
-        if (
-            requirements.personal_data
-            and principal is not None
-            and principal.has(Scope.CUSTOMER_PII)
-        ):
-            groups = groups | {"pii"}  # personal data read in clear, not masked
         if hasattr(context.context, "operation"):
             context.context.operation = OperationInfo(
                 name=context.operation_name,
                 hash=_document_hash(context.query),
-                field_groups=groups,
+                field_groups=requirements.field_groups_for(principal),
             )
         held = frozenset() if principal is None else principal.scopes
         errors = [

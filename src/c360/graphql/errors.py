@@ -88,6 +88,11 @@ def present_error(error: GraphQLError) -> GraphQLError:
     if error.path is None and (original is None or _is_input_error(original)):
         # Raised before execution: validation, or coercing the variables to their types.
         return _with_code(error, error.message, ApiErrorCode.GRAPHQL_VALIDATION_FAILED)
+    if isinstance(original, GraphQLError) and original.original_error is None:
+        # graphql-core's own refusal at a field, with nothing underneath: coercing the
+        # field's arguments failed (null from a nullable variable for `Int! = 3`, say).
+        # c360's resolvers raise C360Error, and anything unexpected is not a GraphQLError.
+        return _with_code(error, error.message, ApiErrorCode.INVALID_ARGUMENT)
     return _masked(error)
 
 

@@ -37,6 +37,7 @@ from c360.audit.recorder import AccessRecorder
 from c360.auth.authenticate import bearer_authenticator
 from c360.auth.errors import AuthenticationError
 from c360.auth.principal import Principal
+from c360.graphql.compiled.serve import CompiledQueries, Outcome
 from c360.graphql.context import Context
 from c360.graphql.errors import INTERNAL_MESSAGE, ApiErrorCode, present_error, request_error
 from c360.graphql.rate_limit import HttpRateLimit
@@ -112,6 +113,7 @@ class _GraphQLApp(GraphQL[Context, None]):
         # One per process: it loads the newest model artefact and notices a retrain.
         self._recommender = Recommender.from_model_dir()
         self.rate_limit = HttpRateLimit(build_rate_limiter(settings))
+        self._compiled = CompiledQueries(schema, settings) if settings.compiled_queries else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -143,15 +145,19 @@ class _GraphQLApp(GraphQL[Context, None]):
             if rate is not None and not rate.allowed:
                 response = self.rate_limit.refusal(rate)
             else:
-                context = Context.for_request(
-                    engine=self._engine,
-                    settings=self._settings,
-                    principal=principal,
-                    request=request,
-                    recommender=self._recommender,
-                    recorder=self._recorder,
+                context = self._context(principal, request)
+                answer = (
+                    Outcome.UNTOUCHED
+                    if self._compiled is None
+                    else await self._compiled.answer(request, context)
                 )
-                response = await self.run(request, context=context)
+                if answer is Outcome.ABANDONED:  # graphql-core starts afresh
+                    await context.db.close()
+                    context = self._context(principal, request)
+                if isinstance(answer, Outcome):
+                    response = await self.run(request, context=context)
+                else:
+                    response = answer
                 context.record_access(purpose=request.headers.get(PURPOSE_HEADER))
         except AuthenticationError as exc:
             if rate is not None and not rate.allowed:
@@ -171,6 +177,16 @@ class _GraphQLApp(GraphQL[Context, None]):
                 await context.db.close()
         self.rate_limit.annotate(response, rate)
         await response(scope, receive, send)
+
+    def _context(self, principal: Principal, request: Request) -> Context:
+        return Context.for_request(
+            engine=self._engine,
+            settings=self._settings,
+            principal=principal,
+            request=request,
+            recommender=self._recommender,
+            recorder=self._recorder,
+        )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         await authenticate_connection(context)

@@ -344,9 +344,10 @@ def _is_connection(named: GraphQLNamedType) -> bool:
     )
 
 
-def _operation(
+def operation_named(
     document: DocumentNode, operation_name: str | None
 ) -> OperationDefinitionNode | None:
+    """The operation ``operation_name`` names, or the only one when it is None."""
     operations = [
         definition
         for definition in document.definitions
@@ -396,7 +397,7 @@ def clear_analysis_cache() -> None:
 def _analyse(
     schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
 ) -> DocumentAnalysis | None:
-    operation = _operation(document, operation_name)
+    operation = operation_named(document, operation_name)
     if operation is None:
         return None
     return _Analyser(schema, document).operation(operation)

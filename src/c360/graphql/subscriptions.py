@@ -227,7 +227,7 @@ class CustomerSubscription:
                 yield CustomerEvent.subscribed(pk, dt.datetime.now(dt.UTC))
                 # The generator resumes once the last message was resolved and sent: let
                 # its connection go before waiting, however long, for the next event.
-                await context.db.close()
+                await context.db.release()
                 async for event in stream:
                     refresh(context)
                     await _require_visible(context, pk)
@@ -235,11 +235,11 @@ class CustomerSubscription:
                     # Each event is a read of the customer's activity.
                     context.loaders.read_customer_ids.add(pk)
                     context.record_access()
-                    await context.db.close()
+                    await context.db.release()
         except StreamEndedError as error:
             raise GraphQLError(error.message, extensions={"code": error.code.value}) from None
         finally:
-            await context.db.close()
+            await context.db.release()  # the socket may run other operations
 
 
 async def _require_visible(context: Context, pk: int) -> None:

@@ -110,4 +110,4 @@ class SocketOperations(SchemaExtension):
         try:
             yield
         finally:
-            await context.db.close()
+            await context.db.release()  # the socket's context lives on

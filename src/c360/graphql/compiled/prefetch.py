@@ -1,0 +1,108 @@
+"""A customer's sections read in the same statement as the customer itself.
+
+A query for one customer by id (the teller's screen) reads level by level: first the
+customer, then, once it is known to exist and be visible, every section of it. Both
+levels are keyed by the id the query names, so they could travel together; only the
+order of resolvers keeps them apart. ``CustomerPrefetch`` learns, per plan, which
+loader keys answering the plan used that start with the customer's id (the sections,
+with their arguments), and from then on asks for them in the same tick as the customer:
+one statement instead of two.
+
+Nothing is shown that would not have been: the loaders fill their caches, and only the
+resolvers read them, after the customer has been found visible. Only the loaders whose
+keys are customer ids take part: by the naming rule of ``Loaders``, ``customer_by_id``
+and every ``*_by_customer_id``. A learned key that a later request does not need
+(another ``first:`` in its variables, say) costs a wasted read, not a wrong answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiodataloader import DataLoader
+from graphql.execution.values import get_argument_values
+
+from c360.errors import InvalidIdError
+from c360.graphql.compiled.plan import FieldPlan, OperationPlan
+from c360.graphql.ids import decode_id_of
+from graphql import GraphQLNonNull, get_named_type
+
+__all__ = ["CustomerPrefetch"]
+
+_BARE = object()  # a loader keyed by the customer id alone, not (id, arguments)
+
+
+def _keyed_by_customer(loader_name: str) -> bool:
+    return loader_name == "customer_by_id" or loader_name.endswith("_by_customer_id")
+
+
+class CustomerPrefetch:
+    def __init__(self, plan: OperationPlan) -> None:
+        self._field = _customer_by_id_field(plan)
+        self._keys: frozenset[tuple[str, Any]] | None = None
+
+    def customer_pk(self, variables: Any) -> int | None:
+        """The id of the one customer the plan asks for, or None."""
+        if self._field is None or self._field.definition is None:
+            return None
+        arguments = get_argument_values(self._field.definition, self._field.node, variables)
+        try:
+            return decode_id_of("Customer", arguments["id"])
+        except (InvalidIdError, KeyError, TypeError):
+            return None
+
+    def start(self, loaders: Any, pk: int) -> None:
+        """Ask for the learned keys of customer ``pk`` now, in one tick."""
+        if not self._keys:
+            return
+        for name, rest in self._keys:
+            loader: DataLoader[Any, Any] = getattr(loaders, name)
+            future = loader.load(pk if rest is _BARE else (pk, *rest))
+            # Nobody may await it (a section the answer turns out not to need).
+            future.add_done_callback(_observe)
+
+    def learn(self, loaders: Any, pk: int) -> None:
+        """Note the keys of ``pk`` that answering the plan used (once per plan, from an
+        answer that found the customer: an invisible one shows none of its sections)."""
+        if self._keys is not None or not _found(loaders, pk):
+            return
+        used: set[tuple[str, Any]] = set()
+        for name, value in vars(loaders).items():
+            if not isinstance(value, DataLoader) or not _keyed_by_customer(name):
+                continue
+            for key in value._cache:
+                if key == pk:
+                    used.add((name, _BARE))
+                elif isinstance(key, tuple) and key and key[0] == pk:
+                    used.add((name, key[1:]))
+        self._keys = frozenset(used)
+
+
+def _customer_by_id_field(plan: OperationPlan) -> FieldPlan | None:
+    if len(plan.root.fields) != 1:
+        return None
+    field = plan.root.fields[0]
+    definition = field.definition
+    if definition is None or get_named_type(definition.type).name != "Customer":
+        return None
+    argument = definition.args.get("id")
+    if argument is None or not isinstance(argument.type, GraphQLNonNull):
+        return None
+    return field
+
+
+def _found(loaders: Any, pk: int) -> bool:
+    loaded = vars(loaders).get("customer_by_id")
+    future = None if loaded is None else loaded._cache.get(pk)
+    return (
+        future is not None
+        and future.done()
+        and not future.cancelled()
+        and future.exception() is None
+        and future.result() is not None
+    )
+
+
+def _observe(future: Any) -> None:
+    if not future.cancelled():
+        future.exception()
