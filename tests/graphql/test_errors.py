@@ -116,3 +116,24 @@ async def test_null_for_an_argument_with_a_default_is_invalid_not_internal(
     assert error["path"] == ["customers", "edges", 0, "node", "nextBestProducts"]
     assert not caplog.records
 
+
+async def test_an_error_that_nulls_a_customer_spares_a_section_shared_with_another_branch(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The bad cursor nulls `one` (accessLog is non-null), and graphql-core cancels the
+    # customer's other fields. Their attachments key is the one the list below asks for:
+    # that branch must still get its attachments, not a cancelled request.
+    [edge] = (await api.data("{ customers { edges { node { id } } } }"))["customers"]["edges"]
+    query = """query($id: ID!) {
+        one: customer(id: $id) {
+            attachments { fileName }
+            accessLog(after: "not-a-cursor") { totalCount } }
+        list: customers { edges { node { attachments { fileName } } } } }"""
+    with caplog.at_level(logging.ERROR):
+        body = (await api.post(query, {"id": edge["node"]["id"]})).json()
+    assert body["data"] == {
+        "one": None,
+        "list": {"edges": [{"node": {"attachments": [{"fileName": "document-1.pdf"}]}}]},
+    }
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["INVALID_CURSOR"]
+    assert not caplog.records

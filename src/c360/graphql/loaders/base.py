@@ -33,6 +33,36 @@ class DbLoader(DataLoader[K, V]):
         super().__init__(loop=asyncio.get_running_loop())
         self.db = db
 
+    def load(self, key: K) -> asyncio.Future[V]:
+        # A key's future is cached and shared by every field that asked for it. When an
+        # error nulls a parent, graphql-core (3.3 and later) cancels the parent's other
+        # fields, and cancelling a task cancels the future it awaits: handed out as is,
+        # a sibling elsewhere in the query waiting on the same key would be cancelled
+        # too, and the whole request with it. So each caller gets its own future.
+        shared = super().load(key)
+        return shared if shared.done() else _own_future(shared)
+
+
+def _own_future(shared: asyncio.Future[V]) -> asyncio.Future[V]:
+    """A future that follows ``shared``; cancelling it leaves ``shared`` alone.
+
+    Unlike ``asyncio.shield``, it still takes ``shared``'s error when its own waiter is
+    gone, so that a refused read of an abandoned field is not logged as never retrieved.
+    """
+    own: asyncio.Future[V] = shared.get_loop().create_future()
+
+    def follow(shared: asyncio.Future[V]) -> None:
+        if shared.cancelled():
+            own.cancel()
+        elif (error := shared.exception()) is not None:
+            if not own.done():
+                own.set_exception(error)
+        elif not own.done():
+            own.set_result(shared.result())
+
+    shared.add_done_callback(follow)
+    return own
+
 
 def group_by_parent(
     rows: Iterable[Row[Any]], parent_ids: Sequence[int], parent_key: str
