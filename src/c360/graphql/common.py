@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from operator import attrgetter
+from typing import Any
 
 import strawberry
 
-__all__ = ["Money", "Node", "money"]
+__all__ = ["Money", "Node", "money", "row_column"]
 
 
 @strawberry.interface(
@@ -29,3 +31,13 @@ class Money:
 
 def money(amount: Decimal | None, currency: str) -> Money | None:
     return None if amount is None else Money(amount=amount, currency=currency)
+
+
+def row_column(name: str) -> Any:
+    """A read-only attribute that is column ``name`` of the object's ``_row``.
+
+    For the lazy twins of row-built types (``Holding.from_row`` gives one): a page of
+    customers carries hundreds of holdings, and a query reads a few of their fields, so
+    each field is read from the row when asked instead of copied up front.
+    """
+    return property(attrgetter(f"_row.{name}"))

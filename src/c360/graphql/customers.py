@@ -12,7 +12,7 @@ from c360.auth.scopes import Scope
 from c360.customers import masking
 from c360.customers.digest import primary_loyalty_account
 from c360.graphql.audit import AccessLogEntry, access_log_of
-from c360.graphql.common import Node
+from c360.graphql.common import Node, row_column
 from c360.graphql.consent import Consent, consent_history_of, consents_of
 from c360.graphql.context import GraphQLInfo
 from c360.graphql.customer_history import CustomerChange, history_of
@@ -169,34 +169,7 @@ class Customer(Node):
     @classmethod
     def from_row(cls, row: Row[Any], *, pii: bool) -> Customer:
         """The customer; a person's names and birth date masked unless ``pii``."""
-        # An organisation's name is not personal data; a person's is.
-        person = not pii and row.party_type == PartyType.PERSON
-        return cls(
-            id=strawberry.ID(encode_id("Customer", row.id)),
-            party_type=row.party_type,
-            display_name=masking.mask_name(row.display_name) if person else row.display_name,
-            given_name=masking.mask_name(row.given_name) if person else row.given_name,
-            family_name=masking.mask_name(row.family_name) if person else row.family_name,
-            organisation_name=row.organisation_name,
-            birth_date=None if not pii else row.birth_date,
-            national_id_last4=row.national_id_last4,
-            status=row.status,
-            segment=row.segment,
-            home_branch=row.home_branch,
-            customer_since=row.customer_since_date,
-            education=row.education,
-            income_band=row.income_band,
-            occupation=row.occupation,
-            household_size=row.household_size,
-            interests=row.interests or [],
-            preferred_channel=row.preferred_channel,
-            preferred_language=row.preferred_language,
-            country_code=row.country_code,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            version=row.version,
-            _row=row,
-        )
+        return _CustomerRow(row, pii)
 
     @strawberry.field(
         description="Current and past contact points, by kind, the primary one first."
@@ -322,6 +295,43 @@ class Customer(Node):
     @strawberry.field(description="The teller's one-look digest.")
     def summary(self) -> CustomerSummary | None:
         return CustomerSummary(customer_since=self._row.customer_since_date, _customer=self._row)
+
+
+class _CustomerRow(Customer):
+    """A ``Customer`` that reads its row when a field asks (``row_column``)."""
+
+    def __init__(self, row: Row[Any], pii: bool) -> None:  # no dataclass init
+        self._row = row
+        self._pii = pii
+        # An organisation's name is not personal data; a person's is.
+        self._masks_names = not pii and row.party_type == PartyType.PERSON
+
+    def _name(self, value: str | None) -> str | None:
+        return masking.mask_name(value) if self._masks_names else value
+
+    id = property(lambda self: strawberry.ID(encode_id("Customer", self._row.id)))
+    party_type = row_column("party_type")
+    display_name = property(lambda self: self._name(self._row.display_name))
+    given_name = property(lambda self: self._name(self._row.given_name))
+    family_name = property(lambda self: self._name(self._row.family_name))
+    organisation_name = row_column("organisation_name")
+    birth_date = property(lambda self: self._row.birth_date if self._pii else None)
+    national_id_last4 = row_column("national_id_last4")
+    status = row_column("status")
+    segment = row_column("segment")
+    home_branch = row_column("home_branch")
+    customer_since = row_column("customer_since_date")
+    education = row_column("education")
+    income_band = row_column("income_band")
+    occupation = row_column("occupation")
+    household_size = row_column("household_size")
+    interests = property(lambda self: self._row.interests or [])
+    preferred_channel = row_column("preferred_channel")
+    preferred_language = row_column("preferred_language")
+    country_code = row_column("country_code")
+    created_at = row_column("created_at")
+    updated_at = row_column("updated_at")
+    version = row_column("version")
 
 
 async def load_customer(loaders: Loaders, pk: int) -> Customer | None:

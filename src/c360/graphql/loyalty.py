@@ -9,7 +9,7 @@ import strawberry
 from sqlalchemy import Row
 
 from c360.auth.scopes import Scope
-from c360.graphql.common import Node
+from c360.graphql.common import Node, row_column
 from c360.graphql.context import GraphQLInfo
 from c360.graphql.enums import LedgerEntryKind, LoyaltyAccountStatus
 from c360.graphql.ids import encode_id
@@ -95,21 +95,7 @@ class LoyaltyAccount(Node):
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> LoyaltyAccount:
-        return cls(
-            id=strawberry.ID(encode_id("LoyaltyAccount", row.id)),
-            member_number=row.member_number,
-            status=row.status,
-            enrolled_at=row.enrolled_at,
-            program=LoyaltyProgram(
-                code=row.program_code,
-                name=row.program_name,
-                points_validity_months=row.program_points_validity_months,
-            ),
-            tier=tier_of(row),
-            points_balance=row.points_balance,
-            lifetime_points=row.lifetime_points,
-            _pk=row.id,
-        )
+        return _LoyaltyAccountRow(row)
 
     @strawberry.field(
         description="Points on lots that expire within the next 90 days (not yet expired)."
@@ -139,6 +125,29 @@ class LoyaltyAccount(Node):
             after=after,
             count=count,
         )
+
+
+class _LoyaltyAccountRow(LoyaltyAccount):
+    """A ``LoyaltyAccount`` that reads its row when a field asks (``row_column``)."""
+
+    def __init__(self, row: Row[Any]) -> None:  # no dataclass init
+        self._row = row
+        self._pk = row.id
+
+    id = property(lambda self: strawberry.ID(encode_id("LoyaltyAccount", self._row.id)))
+    member_number = row_column("member_number")
+    status = row_column("status")
+    enrolled_at = row_column("enrolled_at")
+    program = property(
+        lambda self: LoyaltyProgram(
+            code=self._row.program_code,
+            name=self._row.program_name,
+            points_validity_months=self._row.program_points_validity_months,
+        )
+    )
+    tier = property(lambda self: tier_of(self._row))
+    points_balance = row_column("points_balance")
+    lifetime_points = row_column("lifetime_points")
 
 
 def tier_of(row: Row[Any]) -> LoyaltyTier:
