@@ -106,6 +106,8 @@ def _build(rows: Rows) -> None:
         account = rows.loyalty_account(c, program, tiers[n % 3], points_balance=600)
         for k, points in enumerate([300, 400, -100]):
             rows.ledger_entry(account, c, points, occurred_at=now - (200 - 50 * k) * day)
+        if n >= 100:  # beyond the pages the tests count: points that expire within 90 days
+            rows.ledger_entry(account, c, 250, occurred_at=now - 300 * day)
         policy = rows.policy(c, product_id=washer)
         rows.claim(policy, c, amount=Decimal("99.00"))
         rows.claim(policy, c, reported_at=now - 90 * day)
@@ -183,8 +185,9 @@ async def test_asked_again_the_tellers_view_reads_the_sections_with_the_customer
     count, data = await _statements(api, TELLER, {"id": encode_id("Customer", 43)})
     assert data["customer"]["summary"]["openTickets"] == 1
     assert len(data["customer"]["holdings"]) == 3
-    # 1. the customer and every section; 2. what hangs under the sections (claims,
-    # the ledger page, points expiring); 3. the ledger count.
+    # 1. the customer, every section and what hangs under them (a policy's claims, an
+    # account's points expiring); 2. the ledger page; 3. the ledger count (the ledger
+    # takes arguments, so it waits for its account).
     assert count == 3
     # A customer nobody can see answers null, and reads nothing more than before.
     count, data = await _statements(api, TELLER, {"id": encode_id("Customer", 10_000)})
@@ -201,3 +204,22 @@ async def test_a_plan_first_asked_for_a_missing_customer_still_learns_its_sectio
     count, data = await _statements(api, document, {"id": encode_id("Customer", 44)})
     assert len(data["customer"]["holdings"]) == 3
     assert count == 3  # the sections travelled with the customer
+
+
+async def test_without_a_ledger_the_tellers_learned_view_is_one_statement(api: Api) -> None:
+    view = CUSTOMER_VIEW.replace(
+        "ledger(first: 2) { totalCount pageInfo { hasNextPage } edges { cursor node { id points } } }",
+        "",
+    )
+    assert view != CUSTOMER_VIEW
+    document = f"query($id: ID!) {{ customer(id: $id) {{ {view} }} }}"
+    unlearned = f"{document}\n# never learned"
+    customer = {"id": encode_id("Customer", 105)}
+    await _statements(api, document, {"id": encode_id("Customer", 101)})  # learns here
+    count, data = await _statements(api, document, customer)
+    assert count == 1
+    # The claims and points that travelled with the customer are the ones read a level
+    # later by a plan that learned nothing.
+    assert data == (await _statements(api, unlearned, customer))[1]
+    assert [len(w["claims"]) for w in data["customer"]["warranties"]] == [2]
+    assert data["customer"]["loyalty"]["pointsExpiringSoon"] == 250

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Select, Table, bindparam, func, literal, select, tuple_
+from sqlalchemy import Row, Select, Table, and_, bindparam, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from c360.database import UtcDateTime
@@ -136,6 +136,34 @@ def _points_expiring() -> Select[Any]:
             entry.c.expires_at <= bindparam("end"),
         )
         .group_by(entry.c.account_id)
+    )
+
+
+async def points_expiring_by_customer_ids(
+    conn: AsyncConnection, customer_ids: Sequence[int], *, start: dt.datetime, end: dt.datetime
+) -> Sequence[Row[Any]]:
+    """``points_expiring_by_account_ids`` for every account of the customers:
+    (``account_id``, ``points``) rows, 0 points for an account with none expiring."""
+    params = {"ids": list(customer_ids), "start": start, "end": end}
+    return (await conn.execute(_points_expiring_by_customer(), params)).all()
+
+
+@cache
+def _points_expiring_by_customer() -> Select[Any]:
+    expiring = and_(
+        entry.c.account_id == account.c.id,
+        entry.c.remaining_points > 0,
+        entry.c.expires_at > bindparam("start"),
+        entry.c.expires_at <= bindparam("end"),
+    )
+    return (
+        select(
+            account.c.id.label("account_id"),
+            func.coalesce(func.sum(entry.c.remaining_points), 0).label("points"),
+        )
+        .select_from(account.outerjoin(entry, expiring))
+        .where(account.c.customer_id.in_(bindparam("ids", expanding=True)))
+        .group_by(account.c.id)
     )
 
 

@@ -66,5 +66,24 @@ def _claims_by_policy() -> Select[Any]:
     )
 
 
+async def claims_by_customer_ids(
+    conn: AsyncConnection, customer_ids: Sequence[int]
+) -> Sequence[Row[Any]]:
+    """The claims of every policy of the customers, as ``claims_by_policy_ids`` gives
+    them, each row with its ``policy_key``; a policy without claims is one row whose
+    claim columns are all null (so that it is known to have none)."""
+    return (await conn.execute(_claims_by_customer(), {"ids": list(customer_ids)})).all()
+
+
+@cache
+def _claims_by_customer() -> Select[Any]:
+    return (
+        select(claim, policy.c.currency, policy.c.id.label("policy_key"))
+        .select_from(policy.outerjoin(claim, claim.c.policy_id == policy.c.id))
+        .where(policy.c.customer_id.in_(bindparam("ids", expanding=True)))
+        .order_by(policy.c.id, claim.c.reported_at.desc(), claim.c.id.desc())
+    )
+
+
 async def claims_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> Sequence[Row[Any]]:
     return (await conn.execute(_claims_with_currency().where(claim.c.id.in_(ids)))).all()

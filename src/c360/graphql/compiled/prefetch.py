@@ -13,6 +13,12 @@ resolvers read them, after the customer has been found visible. Only the loaders
 keys are customer ids take part: by the naming rule of ``Loaders``, ``customer_by_id``
 and every ``*_by_customer_id``. A learned key that a later request does not need
 (another ``first:`` in its variables, say) costs a wasted read, not a wrong answer.
+
+What hangs under a section (a policy's claims, an account's points expiring) is keyed
+by the section's own ids, known only a level later; for those, a loader keyed by the
+customer (``_FILLED_BY_CUSTOMER``) reads them for all of the customer's sections in the
+same statement and fills the section-keyed loader's cache. The teller's view is then
+one statement.
 """
 
 from __future__ import annotations
@@ -30,6 +36,14 @@ from graphql import GraphQLNonNull, get_named_type
 __all__ = ["CustomerPrefetch"]
 
 _BARE = object()  # a loader keyed by the customer id alone, not (id, arguments)
+
+
+# Loaders keyed by a section's own ids, which the sections' resolvers reach a level
+# later, and the loader that fills them for all of a customer's sections at once.
+_FILLED_BY_CUSTOMER = {
+    "warranty_claims_by_policy_id": "warranty_claims_by_customer_id",
+    "points_expiring_soon_by_account_id": "points_expiring_soon_by_customer_id",
+}
 
 
 def _keyed_by_customer(loader_name: str) -> bool:
@@ -68,6 +82,8 @@ class CustomerPrefetch:
             return
         used: set[tuple[str, Any]] = set()
         for name, value in vars(loaders).items():
+            if name in _FILLED_BY_CUSTOMER and isinstance(value, DataLoader) and value._cache:
+                used.add((_FILLED_BY_CUSTOMER[name], _BARE))
             if not isinstance(value, DataLoader) or not _keyed_by_customer(name):
                 continue
             for key in value._cache:

@@ -52,10 +52,12 @@ from c360.graphql.loaders.loyalty import (
     LoyaltyAccountByIdLoader,
     LoyaltyAccountsByCustomerIdLoader,
     PointsExpiringSoonByAccountIdLoader,
+    PointsExpiringSoonByCustomerIdLoader,
 )
 from c360.graphql.loaders.recommend import OffersByCustomerIdLoader
 from c360.graphql.loaders.warranty import (
     WarrantyClaimByIdLoader,
+    WarrantyClaimsByCustomerIdLoader,
     WarrantyClaimsByPolicyIdLoader,
     WarrantyPoliciesByCustomerIdLoader,
     WarrantyPolicyByIdLoader,
@@ -144,6 +146,10 @@ class Loaders:
         )
 
     @cached_property
+    def points_expiring_soon_by_customer_id(self) -> PointsExpiringSoonByCustomerIdLoader:
+        return PointsExpiringSoonByCustomerIdLoader(self.points_expiring_soon_by_account_id)
+
+    @cached_property
     def ledger_entry_by_id(self) -> LedgerEntryByIdLoader:
         return LedgerEntryByIdLoader(self.db)
 
@@ -159,6 +165,10 @@ class Loaders:
     @cached_property
     def warranty_claims_by_policy_id(self) -> WarrantyClaimsByPolicyIdLoader:
         return WarrantyClaimsByPolicyIdLoader(self.db)
+
+    @cached_property
+    def warranty_claims_by_customer_id(self) -> WarrantyClaimsByCustomerIdLoader:
+        return WarrantyClaimsByCustomerIdLoader(self.db, self.warranty_claims_by_policy_id)
 
     @cached_property
     def warranty_claim_by_id(self) -> WarrantyClaimByIdLoader:

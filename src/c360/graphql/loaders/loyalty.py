@@ -70,5 +70,25 @@ class PointsExpiringSoonByAccountIdLoader(DbLoader[int, int]):
         return [points.get(account_id, 0) for account_id in account_ids]
 
 
+class PointsExpiringSoonByCustomerIdLoader(DbLoader[int, None]):
+    """Fills ``points_expiring_by_account_id`` for every account of the customers (the
+    same window), so that the teller's summary needs no statement of its own for them
+    (``compiled.prefetch``). Its own values are None."""
+
+    def __init__(self, points_by_account_id: PointsExpiringSoonByAccountIdLoader) -> None:
+        super().__init__(points_by_account_id.db)
+        self.points_by_account_id = points_by_account_id
+
+    async def batch_load_fn(self, customer_ids: list[int]) -> list[None]:
+        loader = self.points_by_account_id
+        async with self.db.connect() as conn:
+            rows = await repository.points_expiring_by_customer_ids(
+                conn, customer_ids, start=loader.start, end=loader.end
+            )
+        for row in rows:
+            loader.prime(row.account_id, int(row.points))
+        return [None] * len(customer_ids)
+
+
 class LedgerEntryByIdLoader(ByIdLoader):
     fetch = staticmethod(repository.ledger_entries_by_ids)
