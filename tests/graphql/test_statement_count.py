@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from gqltest import Api, count_statements, new_database, serve
+from sqlalchemy import event
 
 from c360.consent.models import ConsentPurpose
 from c360.customers.models import Channel
@@ -75,6 +76,11 @@ PAGE = f"""query($first: Int!) {{
 }}"""
 
 TELLER = f"query($id: ID!) {{ customer(id: $id) {{ {CUSTOMER_VIEW} }} }}"
+_LEDGER = (
+    "ledger(first: 2) { totalCount pageInfo { hasNextPage } edges { cursor node { id points } } }"
+)
+assert _LEDGER in CUSTOMER_VIEW
+TELLER_WITHOUT_LEDGER = TELLER.replace(_LEDGER, "")
 
 
 def _build(rows: Rows) -> None:
@@ -103,11 +109,12 @@ def _build(rows: Rows) -> None:
             status=HoldingStatus.IN_ARREARS if n % 7 == 0 else HoldingStatus.ACTIVE,
         )
         rows.holding(c, current, balance="12.00", currency="EUR")
-        account = rows.loyalty_account(c, program, tiers[n % 3], points_balance=600)
-        for k, points in enumerate([300, 400, -100]):
-            rows.ledger_entry(account, c, points, occurred_at=now - (200 - 50 * k) * day)
-        if n >= 100:  # beyond the pages the tests count: points that expire within 90 days
-            rows.ledger_entry(account, c, 250, occurred_at=now - 300 * day)
+        if n < 115:  # the last few have no loyalty account (no ledger to read a level later)
+            account = rows.loyalty_account(c, program, tiers[n % 3], points_balance=600)
+            for k, points in enumerate([300, 400, -100]):
+                rows.ledger_entry(account, c, points, occurred_at=now - (200 - 50 * k) * day)
+            if n >= 100:  # beyond the pages the tests count: points that expire within 90 days
+                rows.ledger_entry(account, c, 250, occurred_at=now - 300 * day)
         policy = rows.policy(c, product_id=washer)
         rows.claim(policy, c, amount=Decimal("99.00"))
         rows.claim(policy, c, reported_at=now - 90 * day)
@@ -207,12 +214,7 @@ async def test_a_plan_first_asked_for_a_missing_customer_still_learns_its_sectio
 
 
 async def test_without_a_ledger_the_tellers_learned_view_is_one_statement(api: Api) -> None:
-    view = CUSTOMER_VIEW.replace(
-        "ledger(first: 2) { totalCount pageInfo { hasNextPage } edges { cursor node { id points } } }",
-        "",
-    )
-    assert view != CUSTOMER_VIEW
-    document = f"query($id: ID!) {{ customer(id: $id) {{ {view} }} }}"
+    document = TELLER_WITHOUT_LEDGER
     unlearned = f"{document}\n# never learned"
     customer = {"id": encode_id("Customer", 105)}
     await _statements(api, document, {"id": encode_id("Customer", 101)})  # learns here
@@ -223,3 +225,56 @@ async def test_without_a_ledger_the_tellers_learned_view_is_one_statement(api: A
     assert data == (await _statements(api, unlearned, customer))[1]
     assert [len(w["claims"]) for w in data["customer"]["warranties"]] == [2]
     assert data["customer"]["loyalty"]["pointsExpiringSoon"] == 250
+
+
+async def _in_transaction(api: Api, query: str, variables: dict[str, Any]) -> list[bool]:
+    """Whether each statement the request ran was inside a transaction (PostgreSQL)."""
+    seen: list[bool] = []
+
+    def record(conn: Any, *_args: Any) -> None:
+        asks = getattr(conn.connection.driver_connection, "is_in_transaction", None)
+        seen.append(None if asks is None else asks())  # None: SQLite's driver
+
+    event.listen(api.engine.sync_engine, "after_cursor_execute", record)
+    try:
+        await api.data(query, variables)
+    finally:
+        event.remove(api.engine.sync_engine, "after_cursor_execute", record)
+    return [each for each in seen if each is not None]
+
+
+async def test_a_view_answered_in_one_statement_reads_it_outside_a_transaction(
+    api: Api,
+) -> None:
+    if api.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite reads outside a transaction anyway")
+    document = f"{TELLER_WITHOUT_LEDGER}\n# outside a transaction"
+    await api.data(document, {"id": encode_id("Customer", 102)})  # learns the sections
+    # Answered in one statement: a snapshot by itself, so BEGIN and ROLLBACK are spared.
+    assert await _in_transaction(api, document, {"id": encode_id("Customer", 102)}) == [True]
+    assert await _in_transaction(api, document, {"id": encode_id("Customer", 103)}) == [False]
+
+
+async def test_a_view_that_needs_more_statements_than_learned_is_answered_in_a_snapshot(
+    api: Api,
+) -> None:
+    # Learned from customers without a loyalty account, the view took one statement;
+    # a customer with one has a ledger to read a level later.
+    document = f"{TELLER}\n# learned from customers without loyalty"
+    for pk in (116, 117):
+        await api.data(document, {"id": encode_id("Customer", pk)})
+    one = await _in_transaction(api, document, {"id": encode_id("Customer", 118)})
+    with_ledger = {"id": encode_id("Customer", 46)}
+    count, data = await _statements(api, document, with_ledger)
+    # Answered afresh (by graphql-core, in a snapshot): the same answer as a plan that
+    # learned nothing.
+    assert data == (await _statements(api, f"{TELLER}\n# fresh", with_ledger))[1]
+    assert data["customer"]["loyalty"]["ledger"]["totalCount"] == 3
+    # The next answer reads in a snapshot again, without a refused start.
+    after = await _in_transaction(api, document, with_ledger)
+    if api.engine.dialect.name == "postgresql":
+        assert one == [False]
+        assert count == 1 + TELLER_STATEMENTS  # the refused start, then the fresh answer
+        assert after == [True, True, True]
+    else:
+        assert count == 3 and after == []  # no optimism: the learned three

@@ -10,6 +10,12 @@ On PostgreSQL the connection reads in one REPEATABLE READ, READ ONLY transaction
 field of a response (a summary and the lists it sums up) sees the same snapshot. SQLite
 runs each SELECT on its own; there a response may straddle a concurrent write.
 
+A request expected to need a single statement (``read_in_one_statement``: a teller's
+view whose plan has been answered in one) reads without that transaction, since one
+statement sees one snapshot by itself; that saves the BEGIN and ROLLBACK round trips,
+two of its three. Should it ask for a second statement after all, the read is refused
+(``SnapshotNeeded``) and the caller answers the request afresh, in a snapshot.
+
 What ``connect()`` yields is not the connection itself but a reader over it: the SELECTs
 that a request's loaders issue in one event-loop tick (one level of the query: every
 section of a customer, say) go to the database as one statement
@@ -34,7 +40,7 @@ from c360.graphql.statement_batch import (
     decode_results,
 )
 
-__all__ = ["ReadConnection", "RequestDatabase", "RequestDatabaseClosed"]
+__all__ = ["ReadConnection", "RequestDatabase", "RequestDatabaseClosed", "SnapshotNeeded"]
 
 
 _QUIET_HOPS = 2
@@ -58,6 +64,9 @@ class RequestDatabase:
         self._flush_scheduled = False
         self._closed = False
         self._reader = ReadConnection(self)
+        self._one_statement = False
+        self.statements = 0  # run so far
+        self.snapshot_needed = False  # a second statement was refused (read_in_one_statement)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -69,6 +78,12 @@ class RequestDatabase:
     def dialect(self) -> Dialect:
         return self._engine.dialect
 
+    def read_in_one_statement(self) -> None:
+        """Read without a transaction, refusing a second statement (PostgreSQL only:
+        SQLite has no read transaction to save). Before the first read."""
+        if self.dialect.name == "postgresql" and self._connection is None:
+            self._one_statement = True
+
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[ReadConnection]:
         """A reader over the request's connection (``execute``, ``scalar``, ``scalars``)."""
@@ -79,6 +94,7 @@ class RequestDatabase:
         if prepared is None:
             async with self._lock:
                 connection = await self._connected()
+                self.statements += 1
                 return await connection.execute(statement, params)
         future: asyncio.Future[Result[Any]] = asyncio.get_running_loop().create_future()
         self._pending.append(_Pending(*prepared, future))
@@ -124,6 +140,7 @@ class RequestDatabase:
 
     async def _run(self, pending: list[_Pending]) -> list[Result[Any]]:
         connection = await self._connected()
+        self.statements += 1
         if len(pending) == 1:  # no JSON needed; the prepared copy has a stable SQL text
             only = pending[0]
             params = {f"__b{index}": value for index, value in enumerate(only.values)}
@@ -141,13 +158,18 @@ class RequestDatabase:
     async def _connected(self) -> AsyncConnection:
         if self._closed:
             raise RequestDatabaseClosed("the request has been answered")
+        if self._one_statement and self.statements:
+            self.snapshot_needed = True
+            raise SnapshotNeeded("a second statement, outside a snapshot")
         if self._connection is None:
             self._connection = await self._open()
         return self._connection
 
     async def _open(self) -> AsyncConnection:
         connection = await self._engine.connect()
-        if connection.dialect.name == "postgresql":
+        if self._one_statement:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+        elif connection.dialect.name == "postgresql":
             await connection.execution_options(
                 isolation_level="REPEATABLE READ", postgresql_readonly=True
             )
@@ -173,6 +195,10 @@ class RequestDatabase:
 
 class RequestDatabaseClosed(RuntimeError):
     """A read after the request's answer went out."""
+
+
+class SnapshotNeeded(RuntimeError):
+    """A second statement of a request that was to read in one (``read_in_one_statement``)."""
 
 
 def _refuse(pending: list[_Pending]) -> None:

@@ -38,12 +38,16 @@ __all__ = ["CustomerPrefetch"]
 _BARE = object()  # a loader keyed by the customer id alone, not (id, arguments)
 
 
-# Loaders keyed by a section's own ids, which the sections' resolvers reach a level
-# later, and the loader that fills them for all of a customer's sections at once.
+# Fields whose loaders are keyed by a section's own ids (a policy's, an account's),
+# known only a level later, and the loader keyed by the customer that fills them for
+# all of a customer's sections at once.
 _FILLED_BY_CUSTOMER = {
-    "warranty_claims_by_policy_id": "warranty_claims_by_customer_id",
-    "points_expiring_soon_by_account_id": "points_expiring_soon_by_customer_id",
+    ("WarrantyPolicy", "claims"): "warranty_claims_by_customer_id",
+    ("LoyaltyAccount", "pointsExpiringSoon"): "points_expiring_soon_by_customer_id",
+    ("CustomerSummary", "flags"): "points_expiring_soon_by_customer_id",
 }
+# Second statements refused before a plan stops trying to read in one.
+_REFUSALS = 3
 
 
 def _keyed_by_customer(loader_name: str) -> bool:
@@ -54,6 +58,12 @@ class CustomerPrefetch:
     def __init__(self, plan: OperationPlan) -> None:
         self._field = _customer_by_id_field(plan)
         self._keys: frozenset[tuple[str, Any]] | None = None
+        self._fillers = frozenset() if self._field is None else _fillers(self._field)
+        # Whether answers with the learned keys take one statement: None until one
+        # has been seen (or after a refused second statement), False once one took
+        # more, for good after _REFUSALS refusals.
+        self.one_statement: bool | None = None
+        self._refusals = 0
 
     def customer_pk(self, variables: Any) -> int | None:
         """The id of the one customer the plan asks for, or None."""
@@ -75,15 +85,18 @@ class CustomerPrefetch:
             # Nobody may await it (a section the answer turns out not to need).
             future.add_done_callback(_observe)
 
-    def learn(self, loaders: Any, pk: int) -> None:
+    def learn(self, loaders: Any, pk: int, statements: int) -> None:
         """Note the keys of ``pk`` that answering the plan used (once per plan, from an
-        answer that found the customer: an invisible one shows none of its sections)."""
-        if self._keys is not None or not _found(loaders, pk):
+        answer that found the customer: an invisible one shows none of its sections),
+        and then whether answers that read them take one statement."""
+        if self._keys is not None:
+            if self._keys and self.one_statement is None and _found(loaders, pk):
+                self.one_statement = statements == 1
             return
-        used: set[tuple[str, Any]] = set()
+        if not _found(loaders, pk):
+            return
+        used = {(filler, _BARE) for filler in self._fillers}
         for name, value in vars(loaders).items():
-            if name in _FILLED_BY_CUSTOMER and isinstance(value, DataLoader) and value._cache:
-                used.add((_FILLED_BY_CUSTOMER[name], _BARE))
             if not isinstance(value, DataLoader) or not _keyed_by_customer(name):
                 continue
             for key in value._cache:
@@ -92,6 +105,24 @@ class CustomerPrefetch:
                 elif isinstance(key, tuple) and key and key[0] == pk:
                     used.add((name, key[1:]))
         self._keys = frozenset(used)
+
+
+    def refused(self) -> None:
+        """An answer expected in one statement asked for a second."""
+        self._refusals += 1
+        self.one_statement = False if self._refusals >= _REFUSALS else None
+
+
+def _fillers(field: FieldPlan) -> frozenset[str]:
+    found: set[str] = set()
+    selection = field.selection
+    if selection is not None:
+        for child in selection.fields:
+            filler = _FILLED_BY_CUSTOMER.get((selection.type_name, child.name))
+            if filler is not None:
+                found.add(filler)
+            found |= _fillers(child)
+    return frozenset(found)
 
 
 def _customer_by_id_field(plan: OperationPlan) -> FieldPlan | None:

@@ -95,9 +95,12 @@ class CompiledQueries:
             hash=entry.hash,
             field_groups=entry.requirements.field_groups_for(principal),
         )
-        pk = entry.prefetch.customer_pk(coerced)
+        prefetch, db = entry.prefetch, context.db
+        pk = prefetch.customer_pk(coerced)
         if pk is not None:
-            entry.prefetch.start(context.loaders, pk)
+            if prefetch.one_statement:
+                db.read_in_one_statement()
+            prefetch.start(context.loaders, pk)
         try:
             data = await execute_plan(
                 entry.plan,
@@ -108,9 +111,11 @@ class CompiledQueries:
                 config=self._strawberry.config,
             )
         except Unanswerable:
+            if db.snapshot_needed:  # this customer's view took more
+                prefetch.refused()
             return Outcome.ABANDONED
         if pk is not None:
-            entry.prefetch.learn(context.loaders, pk)
+            prefetch.learn(context.loaders, pk, db.statements)
         limit = self._limits.cost_budget if budget is None else budget
         payload = {"data": data, "extensions": {"cost": {"requested": cost, "limit": limit}}}
         return Response(
