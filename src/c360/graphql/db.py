@@ -59,6 +59,9 @@ class RequestDatabase:
         self._engine = engine
         self._connection: AsyncConnection | None = None
         self._lock = asyncio.Lock()
+        # Looked up once: on Python 3.11 asyncio.get_running_loop() is a getpid() system
+        # call, which a request made dozens of times (a tenth of a teller's CPU).
+        self.loop = asyncio.get_running_loop()
         self.batch_reads = batch_reads
         self._pending: list[_Pending] = []
         self._flush_scheduled = False
@@ -96,11 +99,11 @@ class RequestDatabase:
                 connection = await self._connected()
                 self.statements += 1
                 return await connection.execute(statement, params)
-        future: asyncio.Future[Result[Any]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Result[Any]] = self.loop.create_future()
         self._pending.append(_Pending(*prepared, future))
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._start_flush, 0, 0, 0)
+            self.loop.call_soon(self._start_flush, 0, 0, 0)
         return await future
 
     def _start_flush(self, seen: int, quiet: int, hops: int) -> None:
@@ -111,9 +114,9 @@ class RequestDatabase:
         waiting = len(self._pending)
         quiet = quiet + 1 if waiting == seen else 0
         if quiet < _QUIET_HOPS and hops < _MAX_HOPS:
-            asyncio.get_running_loop().call_soon(self._start_flush, waiting, quiet, hops + 1)
+            self.loop.call_soon(self._start_flush, waiting, quiet, hops + 1)
             return
-        asyncio.get_running_loop().create_task(self._flush())
+        self.loop.create_task(self._flush())
 
     async def _flush(self) -> None:
         async with self._lock:

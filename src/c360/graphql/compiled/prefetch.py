@@ -106,7 +106,6 @@ class CustomerPrefetch:
                     used.add((name, key[1:]))
         self._keys = frozenset(used)
 
-
     def refused(self) -> None:
         """An answer expected in one statement asked for a second."""
         self._refusals += 1

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from aiodataloader import DataLoader
+from aiodataloader import DataLoader, Loader, dispatch_queue_batch
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -30,8 +30,20 @@ Fetch = Callable[[AsyncConnection, Sequence[int]], Awaitable[Sequence[Row[Any]]]
 
 class DbLoader(DataLoader[K, V]):
     def __init__(self, db: RequestDatabase) -> None:
-        super().__init__(loop=asyncio.get_running_loop())
+        super().__init__(loop=db.loop)
         self.db = db
+
+    def do_resolve_reject(self, key: K, future: asyncio.Future[V]) -> None:
+        # aiodataloader's own scheduling, two loop turns from the first key to the
+        # batch, without its ensure_future() calls: on Python 3.11 each looks the loop
+        # up with a getpid() system call, and it wraps each dispatch in a task of its own.
+        self._queue.append(Loader(key=key, future=future))
+        if len(self._queue) == 1:
+            self.loop.call_soon(self.loop.call_soon, self._dispatch)
+
+    def _dispatch(self) -> None:
+        queue, self._queue = self._queue, []
+        self.loop.create_task(dispatch_queue_batch(self, queue))
 
     def load(self, key: K) -> asyncio.Future[V]:
         # A key's future is cached and shared by every field that asked for it. When an
@@ -121,7 +133,10 @@ class ParentArgsLoader(DbLoader[tuple[int, A], V], Generic[A, V]):
             # Concurrently, so that the argument sets share one round trip (the request's
             # reads of one tick are batched, c360.graphql.db).
             found = await asyncio.gather(
-                *(self.fetch_for(conn, ids, args) for args, ids in parents_by_args.items())
+                *(
+                    self.loop.create_task(self.fetch_for(conn, ids, args))
+                    for args, ids in parents_by_args.items()
+                )
             )
         for (args, parent_ids), rows in zip(parents_by_args.items(), found, strict=True):
             values.update(zip(((p, args) for p in parent_ids), rows, strict=True))
