@@ -77,7 +77,7 @@ async def execute_plan(
 
 
 class _Run:
-    __slots__ = ("info", "variables", "arguments", "calls", "scalar_registry", "config")
+    __slots__ = ("info", "variables", "arguments", "calls", "scalar_registry", "config", "loop")
 
     def __init__(self, info: _Info, variables: Any, scalar_registry: Any, config: Any) -> None:
         self.info = info
@@ -86,6 +86,9 @@ class _Run:
         self.calls: dict[int, tuple[Any, bool, dict[str, Any]]] = {}
         self.scalar_registry = scalar_registry
         self.config = config
+        # Looked up once: on Python 3.11 each asyncio.get_running_loop() is a getpid()
+        # system call, and a teller's view has dozens of levels and fields to await.
+        self.loop = asyncio.get_running_loop()
 
     def _call(self, field: FieldPlan) -> tuple[Any, bool, dict[str, Any]]:
         """(the resolver, whether it takes the source first, its keyword arguments):
@@ -157,7 +160,8 @@ class _Run:
             _discard(created)  # a later field failed: the earlier coroutines never run
             raise
         if waiting:
-            for (index, position), value in zip(places, await _all(waiting), strict=True):
+            answers = await _all(waiting, self.loop)
+            for (index, position), value in zip(places, answers, strict=True):
                 resolved[index][position] = value
         children = []
         for field, values in zip(selection.fields, resolved, strict=True):
@@ -167,7 +171,7 @@ class _Run:
             else:
                 children.append(self._nested(field, values, outputs, key))
         if children:
-            await _all(children)
+            await _all(children, self.loop)
         return outputs
 
     def _leaves(
@@ -231,12 +235,9 @@ class _Run:
                 output[key] = next(answered)
 
 
-async def _all(awaitables: list[Any]) -> list[Any]:
+async def _all(awaitables: list[Any], loop: asyncio.AbstractEventLoop) -> list[Any]:
     """``asyncio.gather``, except that the first failure cancels the rest: the request is
     about to be answered another way, and nothing of this one may run on beside it."""
-    # One loop lookup, not one per awaitable: on Python 3.11 each costs a getpid()
-    # system call, and a teller's view awaits some fifty resolvers.
-    loop = asyncio.get_running_loop()
     tasks = [asyncio.ensure_future(each, loop=loop) for each in awaitables]
     try:
         return await asyncio.gather(*tasks)
