@@ -9,6 +9,7 @@ If a pinned number changes, the loaders changed: say why in the commit.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -278,3 +279,16 @@ async def test_a_view_that_needs_more_statements_than_learned_is_answered_in_a_s
         assert after == [True, True, True]
     else:
         assert count == 3 and after == []  # no optimism: the learned three
+
+
+async def test_answers_that_started_before_the_learning_do_not_judge_the_plan(api: Api) -> None:
+    if api.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite reads outside a transaction anyway")
+    document = f"{TELLER_WITHOUT_LEDGER}\n# asked by several tellers at once"
+    # The first of these to finish teaches the plan its sections; the others started
+    # without them and took several statements, which says nothing about the plan.
+    await asyncio.gather(
+        *(api.data(document, {"id": encode_id("Customer", pk)}) for pk in range(60, 66))
+    )
+    await api.data(document, {"id": encode_id("Customer", 66)})  # one statement
+    assert await _in_transaction(api, document, {"id": encode_id("Customer", 67)}) == [False]

@@ -75,22 +75,26 @@ class CustomerPrefetch:
         except (InvalidIdError, KeyError, TypeError):
             return None
 
-    def start(self, loaders: Any, pk: int) -> None:
-        """Ask for the learned keys of customer ``pk`` now, in one tick."""
+    def start(self, loaders: Any, pk: int) -> bool:
+        """Ask for the learned keys of customer ``pk`` now, in one tick; False when
+        nothing has been learned yet."""
         if not self._keys:
-            return
+            return False
         for name, rest in self._keys:
             loader: DataLoader[Any, Any] = getattr(loaders, name)
             future = loader.load(pk if rest is _BARE else (pk, *rest))
             # Nobody may await it (a section the answer turns out not to need).
             future.add_done_callback(_observe)
+        return True
 
-    def learn(self, loaders: Any, pk: int, statements: int) -> None:
+    def learn(self, loaders: Any, pk: int, statements: int | None) -> None:
         """Note the keys of ``pk`` that answering the plan used (once per plan, from an
         answer that found the customer: an invisible one shows none of its sections),
-        and then whether answers that read them take one statement."""
+        and then whether answers that read them up front take one statement
+        (``statements``: how many an answer that started with them took; None for
+        one that started before they were learned, concurrently with the learning)."""
         if self._keys is not None:
-            if self._keys and self.one_statement is None and _found(loaders, pk):
+            if statements is not None and self.one_statement is None and _found(loaders, pk):
                 self.one_statement = statements == 1
             return
         if not _found(loaders, pk):

@@ -97,10 +97,11 @@ class CompiledQueries:
         )
         prefetch, db = entry.prefetch, context.db
         pk = prefetch.customer_pk(coerced)
+        prefetched = False
         if pk is not None:
             if prefetch.one_statement:
                 db.read_in_one_statement()
-            prefetch.start(context.loaders, pk)
+            prefetched = prefetch.start(context.loaders, pk)
         try:
             data = await execute_plan(
                 entry.plan,
@@ -115,7 +116,7 @@ class CompiledQueries:
                 prefetch.refused()
             return Outcome.ABANDONED
         if pk is not None:
-            prefetch.learn(context.loaders, pk, db.statements)
+            prefetch.learn(context.loaders, pk, db.statements if prefetched else None)
         limit = self._limits.cost_budget if budget is None else budget
         payload = {"data": data, "extensions": {"cost": {"requested": cost, "limit": limit}}}
         return Response(
