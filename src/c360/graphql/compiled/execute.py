@@ -236,16 +236,85 @@ class _Run:
 
 
 async def _all(awaitables: list[Any], loop: asyncio.AbstractEventLoop) -> list[Any]:
-    """``asyncio.gather``, except that the first failure cancels the rest: the request is
-    about to be answered another way, and nothing of this one may run on beside it."""
-    tasks = [asyncio.ensure_future(each, loop=loop) for each in awaitables]
+    """``asyncio.gather``, except that the first failure cancels the rest (the request is
+    about to be answered another way, and nothing of this one may run on beside it), and
+    that a coroutine runs at once, in this tick, until it first waits.
+
+    Most resolvers below the first level await loader futures that are already done (a
+    policy's claims came with the customer, the summary reads the sections' rows) and
+    finish at once: they need no task, no loop turn, no gather. A coroutine that does
+    wait goes on in a task, as it would have from the start.
+    """
+    results: list[Any] = [None] * len(awaitables)
+    waiting: list[tuple[int, asyncio.Future[Any]]] = []
+    awaited: list[Any] = []  # what the started coroutines wait for
     try:
-        return await asyncio.gather(*tasks)
+        for index, each in enumerate(awaitables):
+            if not asyncio.iscoroutine(each):
+                waiting.append((index, asyncio.ensure_future(each, loop=loop)))
+                continue
+            try:
+                yielded = each.send(None)
+            except StopIteration as finished:
+                results[index] = finished.value
+                continue
+            waiting.append((index, loop.create_task(_go_on(each, yielded))))
+            awaited.append(yielded)
     except BaseException:
-        for task in tasks:
-            task.cancel()
-            task.add_done_callback(_observe)
+        _discard(awaitables[index + 1 :])  # never started
+        _cancel([task for _, task in waiting], awaited)
         raise
+    if waiting:
+        tasks = [task for _, task in waiting]
+        try:
+            values = await asyncio.gather(*tasks)
+        except BaseException:
+            _cancel(tasks, awaited)
+            raise
+        for (index, _), value in zip(waiting, values, strict=True):
+            results[index] = value
+    return results
+
+
+async def _go_on(coroutine: Any, yielded: Any) -> Any:
+    """The rest of ``coroutine``, whose first step yielded ``yielded`` (the future it
+    waits for, or None to let the loop turn), driven the way a task drives one."""
+    while True:
+        try:
+            await _Yield(yielded)
+        except BaseException as exc:  # cancelled while it waited: it hears of it
+            step = coroutine.throw
+            argument: Any = exc
+        else:
+            step = coroutine.send
+            argument = None
+        try:
+            yielded = step(argument)
+        except StopIteration as finished:
+            return finished.value
+
+
+class _Yield:
+    """Hands what a coroutine yielded on to the task: a future to wait for, or None."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __await__(self) -> Any:
+        yield self.value
+
+
+def _cancel(tasks: list[asyncio.Future[Any]], awaited: list[Any]) -> None:
+    for task in tasks:
+        task.cancel()
+        task.add_done_callback(_observe)
+    # A task cancelled before its first step never hands its coroutine the future it
+    # waits for: whatever that future ends with, nobody else will look.
+    for each in awaited:
+        if asyncio.isfuture(each):
+            each.add_done_callback(_observe)
 
 
 def _discard(values: list[Any]) -> None:
