@@ -7,7 +7,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from c360.demo.bulk import bulk_load_settings, write_tables
@@ -55,6 +55,18 @@ async def _refuse_unless_empty(connection: AsyncConnection) -> None:
             )
 
 
+async def _analyse(engine: AsyncEngine) -> None:
+    """Give the planner statistics for what was just written. Without them (autovacuum
+    off, or not yet run) PostgreSQL guesses, and its generic plans for the batched reads
+    scanned the ledger by date and the consents by partner: three times the database
+    time of a teller's view. SQLite's planner does without."""
+    if engine.dialect.name != "postgresql":
+        return
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text("ANALYZE"))
+
+
 async def load_demo_data(
     engine: AsyncEngine,
     *,
@@ -96,6 +108,7 @@ async def load_demo_data(
         # the driver connection that COPY then uses.
         await _refuse_unless_empty(connection)
         await write_tables(connection, dataset.tables.values(), rows_written)
+    await _analyse(engine)
     return DemoLoadReport(
         customers=customers,
         rows_by_table=dataset.rows_by_table,
