@@ -145,3 +145,11 @@ async def _compare_page_reads(
         OfferResponseKind.REJECTED,
         OfferResponseKind.IGNORED,
     ]
+    # The pipeline turns only the customers who consent to marketing into features.
+    some = sorted(ids)[::2]
+    part = page.snapshot_of(set(some))
+    rows = np.searchsorted(page.snapshot.customer_ids, some)
+    assert part.customer_ids.tolist() == some
+    for name in ("profile", "held_months", "enquiry_months"):
+        np.testing.assert_array_equal(getattr(part, name), getattr(page.snapshot, name)[rows])
+    assert part.segments == tuple(page.snapshot.segments[i] for i in rows)

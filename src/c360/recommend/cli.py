@@ -35,7 +35,7 @@ def train_command(
         Path | None, typer.Option(help="Artefact directory (default $C360_MODEL_DIR or ./models).")
     ] = None,
     # The default is model.BOOST_ROUNDS, not imported here to keep the CLI quick to start.
-    rounds: Annotated[int, typer.Option(min=1, help="Boosting rounds per product.")] = 200,
+    rounds: Annotated[int, typer.Option(min=1, help="Boosting rounds per product.")] = 50,
 ) -> None:
     """Train on the configured database's history and store a new versioned artefact."""
     from c360.database import create_engine

@@ -8,7 +8,7 @@ before it. Months are calendar months, so "held for 2 months" on 1 May means ope
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -276,11 +276,21 @@ async def read_snapshot(
     return build_snapshot(cutoff, codes, rows.all())
 
 
-def build_snapshot(cutoff: dt.date, codes: tuple[str, ...], facts: Sequence[Any]) -> Snapshot:
-    """The snapshot from the rows of ``feature_facts`` (rows of other kinds are skipped)."""
+def build_snapshot(
+    cutoff: dt.date,
+    codes: tuple[str, ...],
+    facts: Sequence[Any],
+    *,
+    only: Collection[int] | None = None,
+) -> Snapshot:
+    """The snapshot from the rows of ``feature_facts`` (rows of other kinds are skipped);
+    ``only``: of these customers alone."""
     product_index = {code: i for i, code in enumerate(codes)}
     current = month_index(cutoff)
-    customers = sorted((f for f in facts if f[0] == "customer"), key=lambda f: f[1])
+    customers = sorted(
+        (f for f in facts if f[0] == "customer" and (only is None or f[1] in only)),
+        key=lambda f: f[1],
+    )
     row_of = {row.customer_id: i for i, row in enumerate(customers)}
     n = len(customers)
 

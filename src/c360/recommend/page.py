@@ -11,9 +11,9 @@ a time (training and the tests use them); a test checks that both ways agree.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from sqlalchemy import CompoundSelect, Integer, String, bindparam, cast, type_coerce, union_all
@@ -41,9 +41,20 @@ RESPONSES_SINCE = bindparam("responses_since", type_=UtcDateTime())
 
 @dataclass(frozen=True)
 class Page:
-    snapshot: Snapshot
+    as_of: dt.date
+    product_codes: tuple[str, ...]
+    facts: Sequence[Any]  # the snapshot's rows of the statement
     consents: dict[int, set[str]]  # the purposes whose latest choice grants
     responses: dict[int, list[RecentResponse]]  # oldest first
+
+    @cached_property
+    def snapshot(self) -> Snapshot:
+        """The whole page's features."""
+        return build_snapshot(self.as_of, self.product_codes, self.facts)
+
+    def snapshot_of(self, customer_ids: Collection[int]) -> Snapshot:
+        """The features of ``customer_ids`` alone (those of the page among them)."""
+        return build_snapshot(self.as_of, self.product_codes, self.facts, only=customer_ids)
 
 
 @cache
@@ -91,12 +102,14 @@ async def read_page(
     """The snapshot on ``as_of``, the consents captured by ``consents_at`` and the
     responses since ``responses_since`` of ``customer_ids``."""
     if not customer_ids:
-        return Page(build_snapshot(as_of, product_codes, []), {}, {})
+        return Page(as_of, product_codes, [], {}, {})
     parameters = feature_parameters(as_of, customer_ids)
     parameters.update(consents_at=consents_at, responses_since=responses_since)
     facts = (await connection.execute(_page_statement(), parameters)).all()
     return Page(
-        build_snapshot(as_of, product_codes, facts),
+        as_of,
+        product_codes,
+        facts,
         _granted(f for f in facts if f.kind == "consent"),
         _responses(f for f in facts if f.kind == "response"),
     )

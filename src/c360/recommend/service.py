@@ -155,7 +155,14 @@ async def recommend(
         consents_at=dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC),
         responses_since=now - dt.timedelta(days=policy.lookback_days),
     )
-    snapshot, consents, responses = page.snapshot, page.consents, page.responses
+    consents, responses = page.consents, page.responses
+    # Nothing is offered without consent to marketing (``arbitrate``), so only the
+    # customers who gave it are turned into features and scored: most of a teller's
+    # customers have not, and their offers are then no more than the page's one read.
+    marketing = {c for c in customer_ids if "marketing" in consents.get(c, ())}
+    if not marketing:
+        return offers
+    snapshot = page.snapshot_of(marketing)
     offers.update(
         arbitrate(
             snapshot,
