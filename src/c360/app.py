@@ -32,9 +32,20 @@ HEALTH_CHECK_TIMEOUT_SECONDS = 2.0
 # hundreds of thousands of short-lived objects, freed by reference counting anyway.
 SERVING_GC_THRESHOLDS = (20_000, 20, 20)
 
+# How long a served worker runs before it freezes what is alive again: by then its caches
+# (query plans, compiled SQL, the recommender's model) have filled, and they would
+# otherwise be walked by every full collection, a pause of tens of milliseconds that
+# lands on whichever requests are in flight.
+FREEZE_AGAIN_AFTER_SECONDS = 30.0
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """Build the application. Migrations are the caller's job (``c360 serve`` runs them)."""
+
+def create_app(
+    settings: Settings | None = None, *, freeze_again_after: float | None = None
+) -> Starlette:
+    """Build the application. Migrations are the caller's job (``c360 serve`` runs them).
+
+    ``freeze_again_after``: seconds after start-up at which to ``gc.freeze()`` once more
+    (``create_served_app``)."""
     settings = settings or get_settings()
     engine = create_engine(
         settings.database_url, pool_size=settings.database_pool_size, echo=settings.database_echo
@@ -48,9 +59,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # One hub per worker process: on PostgreSQL, its one LISTEN connection.
         event_hub = EventHub(engine)
         await event_hub.start()
+        freezing = (
+            None
+            if freeze_again_after is None
+            else asyncio.get_running_loop().call_later(freeze_again_after, _freeze)
+        )
         try:
             yield
         finally:
+            if freezing is not None:
+                freezing.cancel()
             await recorder.close()  # the access records still queued
             await graphql_app.close()  # the rate limiter's Redis connections
             await tokens.flush_last_used()  # the tokens' last-use times still being written
@@ -85,13 +103,18 @@ def create_served_app() -> Starlette:
     live as long as the process: ``gc.freeze()`` moves them out of the collector's way,
     so a collection walks only what requests allocated. Profiled on the 50-customer web
     list, the cyclic collector's time per request fell from about 28 ms to under 5 ms
-    (see bench/README.md).
+    (see bench/README.md). It does so again ``FREEZE_AGAIN_AFTER_SECONDS`` later, once
+    the caches that requests fill have filled.
     """
-    app = create_app()
-    gc.collect()
-    gc.freeze()
+    app = create_app(freeze_again_after=FREEZE_AGAIN_AFTER_SECONDS)
+    _freeze()
     gc.set_threshold(*SERVING_GC_THRESHOLDS)
     return app
+
+
+def _freeze() -> None:
+    gc.collect()
+    gc.freeze()
 
 
 async def _database_answers(engine: AsyncEngine) -> bool:
