@@ -1,0 +1,195 @@
+"""c360 alone under wrk, with its CPU per request and optionally a py-spy profile.
+
+For profiling between full `bench/run`s (figures in bench/README.md's "Where the time
+goes" come from it). Against a database that already holds demo data:
+
+    C360_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/c360_prof \
+        .venv/bin/c360 demo-data --customers 10000
+    .venv/bin/python bench/load_one.py --database-url postgresql+asyncpg://... \
+        --query teller --workers 1 -c 8 --seconds 10 [--spy out.txt] [--env NAME=VALUE]
+
+It makes a teller token, starts `c360 serve`, warms up for 2 s, drives the bench's query
+shape (bench/queries/<query>.c360.graphql; random customers for the teller, random
+cursors for the web list) with wrk for --seconds, and prints one JSON line: rps, p50 and
+p99 in ms, and the server's CPU (user + system, and system alone) per request. With
+--spy FILE it records py-spy (`--format raw` for a .txt name; SPY_NATIVE=1 adds C
+frames; `pip install py-spy` first). LOAD_VENV picks another virtualenv for the server.
+"""
+
+import argparse
+import base64
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import httpx
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+ap = argparse.ArgumentParser()
+ap.add_argument("--query", default="teller")
+ap.add_argument("--workers", type=int, default=1)
+ap.add_argument("-c", type=int, default=8)
+ap.add_argument("--seconds", type=int, default=10)
+ap.add_argument("--spy")
+ap.add_argument("--database-url", required=True)
+ap.add_argument("--repo", default=str(REPO))
+ap.add_argument("--env", action="append", default=[])
+a = ap.parse_args()
+venv = Path(os.environ.get("LOAD_VENV", str(Path(a.repo) / ".venv"))) / "bin"
+env = {**os.environ, "C360_DATABASE_URL": a.database_url, "C360_RATE_LIMIT_REQUESTS": "0"}
+for kv in a.env:
+    k, v = kv.split("=", 1)
+    env[k] = v
+tok = (
+    subprocess.run(
+        [str(venv / "c360"), "token", "create", "--name", "load", "--role", "teller"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    .stdout.strip()
+    .splitlines()[-1]
+)
+
+
+def gid(pk):
+    return base64.urlsafe_b64encode(f"Customer:{pk}".encode()).rstrip(b"=").decode()
+
+
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+port = s.getsockname()[1]
+s.close()
+log = open("/tmp/load_server.log", "w")  # noqa: SIM115 - open while the server runs
+p = subprocess.Popen(
+    [str(venv / "c360"), "serve", "--port", str(port), "--workers", str(a.workers)],
+    env=env,
+    stdout=log,
+    stderr=log,
+    start_new_session=True,
+    cwd=a.repo,
+)
+
+for _ in range(100):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+        break
+    except Exception:
+        time.sleep(0.2)
+q = (REPO / f"bench/queries/{a.query}.c360.graphql").read_text()
+rnd = random.Random(1)
+
+r = httpx.post(
+    f"http://127.0.0.1:{port}/graphql",
+    json={"query": "{customers(first:1){edges{cursor node{id}}}}"},
+    headers={"Authorization": "Bearer " + tok},
+).json()
+edge = r["data"]["customers"]["edges"][0]
+raw0 = json.loads(base64.urlsafe_b64decode(edge["cursor"] + "=" * (-len(edge["cursor"]) % 4)))
+first = int(base64.urlsafe_b64decode(edge["node"]["id"] + "==").decode().split(":")[1])
+
+
+def cur(pk):
+    raw = [pk if v == first else v for v in raw0]
+    return (
+        base64.urlsafe_b64encode(json.dumps(raw, separators=(",", ":")).encode())
+        .rstrip(b"=")
+        .decode()
+    )
+
+
+lines = []
+for _ in range(2000):
+    pk = rnd.randint(1, 9900)
+    if a.query == "teller":
+        lines.append(json.dumps({"query": q, "variables": {"id": gid(pk)}}))
+    else:
+        lines.append(json.dumps({"query": q, "variables": {"after": cur(pk)}}))
+Path("/tmp/load_bodies.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def wrk(sec):
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(min(a.c, 2)),
+            "-c",
+            str(a.c),
+            "-d",
+            f"{sec}s",
+            "--latency",
+            "-s",
+            str(REPO / "bench/lua/bodies.lua"),
+            f"http://127.0.0.1:{port}",
+            "--",
+            "/tmp/load_bodies.jsonl",
+            "/graphql",
+            tok,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    line = next(x for x in out.stdout.splitlines() if x.startswith("WRKJSON "))
+    return json.loads(line[8:])
+
+
+wrk(2)
+procs = [psutil.Process(p.pid)] + psutil.Process(p.pid).children(recursive=True)
+cpu0 = sum(sum(x.cpu_times()[:2]) for x in procs)
+sys0 = sum(x.cpu_times()[1] for x in procs)
+spy = None
+if a.spy:
+    target = procs[-1].pid
+    spy = subprocess.Popen(
+        [
+            str(venv / "py-spy"),
+            "record",
+            "-p",
+            str(target),
+            "-d",
+            str(a.seconds),
+            "-o",
+            a.spy,
+            "-f",
+            "raw" if a.spy.endswith(".txt") else "flamegraph",
+            "-r",
+            "200",
+        ]
+        + (["--native"] if os.environ.get("SPY_NATIVE") else []),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+w = wrk(a.seconds)
+cpu = sum(sum(x.cpu_times()[:2]) for x in procs) - cpu0
+sysc = sum(x.cpu_times()[1] for x in procs) - sys0
+if spy:
+    spy.wait()
+n = w["requests"]
+per = [round(sum(x.cpu_times()[:2]), 1) for x in procs]
+print("per-process cpu", per)
+print(
+    json.dumps(
+        {
+            "query": a.query,
+            "workers": a.workers,
+            "c": a.c,
+            "rps": round(n / (w["duration_us"] / 1e6), 1),
+            "p50_ms": w["p50_us"] / 1000,
+            "p99_ms": w["p99_us"] / 1000,
+            "errors": w.get("errors"),
+            "cpu_ms_per_req": round(cpu * 1000 / n, 2),
+            "sys_ms_per_req": round(sysc * 1000 / n, 2),
+        }
+    )
+)
+os.killpg(p.pid, signal.SIGTERM)
+p.wait(10)
