@@ -8,7 +8,9 @@ from typing import Any
 
 import strawberry
 
-__all__ = ["Money", "Node", "money", "row_column"]
+from c360.graphql.ids import encode_id
+
+__all__ = ["Money", "Node", "money", "row_column", "row_global_id"]
 
 
 @strawberry.interface(
@@ -41,3 +43,9 @@ def row_column(name: str) -> Any:
     each field is read from the row when asked instead of copied up front.
     """
     return property(attrgetter(f"_row.{name}"))
+
+
+def row_global_id(type_name: str, attribute: str = "_row.id") -> Any:
+    """A read-only ``id``: the global id of ``type_name`` for the object's ``attribute``."""
+    primary_key = attrgetter(attribute)
+    return property(lambda self: strawberry.ID(encode_id(type_name, primary_key(self))))

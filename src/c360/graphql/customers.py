@@ -12,7 +12,7 @@ from c360.auth.scopes import Scope
 from c360.customers import masking
 from c360.customers.digest import primary_loyalty_account
 from c360.graphql.audit import AccessLogEntry, access_log_of
-from c360.graphql.common import Node, row_column
+from c360.graphql.common import Node, row_column, row_global_id
 from c360.graphql.consent import Consent, consent_history_of, consents_of
 from c360.graphql.context import GraphQLInfo
 from c360.graphql.customer_history import CustomerChange, history_of
@@ -309,7 +309,7 @@ class _CustomerRow(Customer):
     def _name(self, value: str | None) -> str | None:
         return masking.mask_name(value) if self._masks_names else value
 
-    id = property(lambda self: strawberry.ID(encode_id("Customer", self._row.id)))
+    id = row_global_id("Customer")
     party_type = row_column("party_type")
     display_name = property(lambda self: self._name(self._row.display_name))
     given_name = property(lambda self: self._name(self._row.given_name))

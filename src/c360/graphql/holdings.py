@@ -9,7 +9,7 @@ import strawberry
 from sqlalchemy import Row
 
 from c360.auth.scopes import Scope
-from c360.graphql.common import Money, Node, money, row_column
+from c360.graphql.common import Money, Node, money, row_column, row_global_id
 from c360.graphql.enums import HoldingRole, HoldingStatus, ProductCategory
 from c360.graphql.ids import encode_id
 from c360.graphql.loaders import Loaders
@@ -49,11 +49,11 @@ class _PrefixedProduct(Product):
     """A ``Product`` read from a holding's or policy's ``product_*`` columns when a field
     asks (a page of customers carries hundreds, and a query reads a field or two)."""
 
-    def __init__(self, row: Row[Any], product_id: int) -> None:  # noqa: D107 - no dataclass init
+    def __init__(self, row: Row[Any], product_id: int) -> None:  # no dataclass init
         self._row = row
         self._product_id = product_id
 
-    id = property(lambda self: strawberry.ID(encode_id("Product", self._product_id)))
+    id = row_global_id("Product", "_product_id")
     code = row_column("product_code")
     name = row_column("product_name")
     category = row_column("product_category")
@@ -96,7 +96,7 @@ class _HoldingRow(Holding):
     def __init__(self, row: Row[Any]) -> None:  # no dataclass init: nothing is copied
         self._row = row
 
-    id = property(lambda self: strawberry.ID(encode_id("Holding", self._row.id)))
+    id = row_global_id("Holding")
     product = property(lambda self: _PrefixedProduct(self._row, self._row.product_id))
     role = row_column("role")
     account_ref_masked = row_column("account_ref_masked")

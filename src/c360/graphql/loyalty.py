@@ -9,7 +9,7 @@ import strawberry
 from sqlalchemy import Row
 
 from c360.auth.scopes import Scope
-from c360.graphql.common import Node, row_column
+from c360.graphql.common import Node, row_column, row_global_id
 from c360.graphql.context import GraphQLInfo
 from c360.graphql.enums import LedgerEntryKind, LoyaltyAccountStatus
 from c360.graphql.ids import encode_id
@@ -134,7 +134,7 @@ class _LoyaltyAccountRow(LoyaltyAccount):
         self._row = row
         self._pk = row.id
 
-    id = property(lambda self: strawberry.ID(encode_id("LoyaltyAccount", self._row.id)))
+    id = row_global_id("LoyaltyAccount")
     member_number = row_column("member_number")
     status = row_column("status")
     enrolled_at = row_column("enrolled_at")

@@ -30,7 +30,7 @@ from strawberry.types.info import Info
 from c360.graphql.compiled.plan import FieldPlan, OperationPlan, SelectionPlan
 from graphql import GraphQLSchema, Undefined
 
-__all__ = ["Unanswerable", "execute_plan"]
+__all__ = ["Unanswerable", "execute_plan", "observe"]
 
 
 class Unanswerable(Exception):
@@ -309,12 +309,12 @@ class _Yield:
 def _cancel(tasks: list[asyncio.Future[Any]], awaited: list[Any]) -> None:
     for task in tasks:
         task.cancel()
-        task.add_done_callback(_observe)
+        task.add_done_callback(observe)
     # A task cancelled before its first step never hands its coroutine the future it
     # waits for: whatever that future ends with, nobody else will look.
     for each in awaited:
         if asyncio.isfuture(each):
-            each.add_done_callback(_observe)
+            each.add_done_callback(observe)
 
 
 def _discard(values: list[Any]) -> None:
@@ -323,6 +323,8 @@ def _discard(values: list[Any]) -> None:
             value.close()
 
 
-def _observe(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled():
-        task.exception()
+def observe(future: asyncio.Future[Any]) -> None:
+    """A done callback for a future nobody may await: takes its error, so that asyncio
+    does not log it as never retrieved."""
+    if not future.cancelled():
+        future.exception()

@@ -29,6 +29,7 @@ from aiodataloader import DataLoader
 from graphql.execution.values import get_argument_values
 
 from c360.errors import InvalidIdError
+from c360.graphql.compiled.execute import observe
 from c360.graphql.compiled.plan import FieldPlan, OperationPlan
 from c360.graphql.ids import decode_id_of
 from graphql import GraphQLNonNull, get_named_type
@@ -84,7 +85,7 @@ class CustomerPrefetch:
             loader: DataLoader[Any, Any] = getattr(loaders, name)
             future = loader.load(pk if rest is _BARE else (pk, *rest))
             # Nobody may await it (a section the answer turns out not to need).
-            future.add_done_callback(_observe)
+            future.add_done_callback(observe)
         return True
 
     def learn(self, loaders: Any, pk: int, statements: int | None) -> None:
@@ -151,8 +152,3 @@ def _found(loaders: Any, pk: int) -> bool:
         and future.exception() is None
         and future.result() is not None
     )
-
-
-def _observe(future: Any) -> None:
-    if not future.cancelled():
-        future.exception()

@@ -168,7 +168,7 @@ class Loaders:
 
     @cached_property
     def warranty_claims_by_customer_id(self) -> WarrantyClaimsByCustomerIdLoader:
-        return WarrantyClaimsByCustomerIdLoader(self.db, self.warranty_claims_by_policy_id)
+        return WarrantyClaimsByCustomerIdLoader(self.warranty_claims_by_policy_id)
 
     @cached_property
     def warranty_claim_by_id(self) -> WarrantyClaimByIdLoader:

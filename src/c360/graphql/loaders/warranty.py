@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from c360.graphql.db import RequestDatabase
 from c360.graphql.loaders.base import ByIdLoader, ByParentIdLoader, DbLoader
 from c360.warranty import repository
 
@@ -37,8 +36,8 @@ class WarrantyClaimsByCustomerIdLoader(DbLoader[int, None]):
     None; only the policy loader's cache is read.
     """
 
-    def __init__(self, db: RequestDatabase, claims_by_policy_id: WarrantyClaimsByPolicyIdLoader):
-        super().__init__(db)
+    def __init__(self, claims_by_policy_id: WarrantyClaimsByPolicyIdLoader) -> None:
+        super().__init__(claims_by_policy_id.db)
         self.claims_by_policy_id = claims_by_policy_id
 
     async def batch_load_fn(self, customer_ids: list[int]) -> list[None]:
