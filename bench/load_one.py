@@ -8,9 +8,11 @@ goes" come from it). Against a database that already holds demo data:
     .venv/bin/python bench/load_one.py --database-url postgresql+asyncpg://... \
         --query teller --workers 1 -c 8 --seconds 10 [--spy out.txt] [--env NAME=VALUE]
 
-It makes a teller token, starts `c360 serve`, warms up for 2 s, drives the bench's query
-shape (bench/queries/<query>.c360.graphql; random customers for the teller, random
-cursors for the web list) with wrk for --seconds, and prints one JSON line: rps, p50 and
+It makes a teller token (for `--query partner`, a token of the partner with the most
+sharing customers, as bench/run picks it), starts `c360 serve`, warms up for 2 s, drives
+the bench's query shape (bench/queries/<query>.c360.graphql; random customers for the
+teller, random cursors for the web and partner lists, random current phone numbers for
+the phone search) with wrk for --seconds, and prints one JSON line: rps, p50 and
 p99 in ms, and the server's CPU (user + system, and system alone) per request. With
 --spy FILE it records py-spy (`--format raw` for a .txt name; SPY_NATIVE=1 adds C
 frames; `pip install py-spy` first). LOAD_VENV picks another virtualenv for the server.
@@ -24,6 +26,7 @@ import random
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -47,9 +50,24 @@ env = {**os.environ, "C360_DATABASE_URL": a.database_url, "C360_RATE_LIMIT_REQUE
 for kv in a.env:
     k, v = kv.split("=", 1)
     env[k] = v
+
+
+def _pg(sql: str) -> list[tuple[str, ...]]:
+    """Rows of ``sql`` on the served database, through psql (the bench's own client)."""
+    dsn = a.database_url.replace("+asyncpg", "")
+    out = subprocess.run(["psql", dsn, "-AtF", "\t", "-c", sql], capture_output=True, text=True)
+    return [tuple(line.split("\t")) for line in out.stdout.splitlines() if line]
+
+
+role = ["--role", "teller"]
+if a.query == "partner":
+    sys.path.insert(0, str(REPO / "bench"))
+    from run import _PARTNER_SHARES
+
+    role = ["--role", "partner", "--partner", _pg(_PARTNER_SHARES)[0][0]]
 tok = (
     subprocess.run(
-        [str(venv / "c360"), "token", "create", "--name", "load", "--role", "teller"],
+        [str(venv / "c360"), "token", "create", "--name", "load", *role],
         env=env,
         capture_output=True,
         text=True,
@@ -107,9 +125,19 @@ def cur(pk):
 
 
 lines = []
+phones = []
+if a.query == "phone":
+    phones = [
+        row[0]
+        for row in _pg(
+            "SELECT value FROM contact_point WHERE kind = 'phone' AND valid_to IS NULL ORDER BY id"
+        )
+    ]
 for _ in range(2000):
     pk = rnd.randint(1, 9900)
-    if a.query == "teller":
+    if a.query == "phone":
+        lines.append(json.dumps({"query": q, "variables": {"q": rnd.choice(phones)}}))
+    elif a.query == "teller":
         lines.append(json.dumps({"query": q, "variables": {"id": gid(pk)}}))
     else:
         lines.append(json.dumps({"query": q, "variables": {"after": cur(pk)}}))
