@@ -70,6 +70,9 @@ class RequestDatabase:
         self._one_statement = False
         self.statements = 0  # run so far
         self.snapshot_needed = False  # a second statement was refused (read_in_one_statement)
+        # Set when whatever awaits this request's loader futures never cancels them (the
+        # direct executor): the loaders may then hand every caller the one shared future.
+        self.uncancelled_waits = False
 
     @property
     def engine(self) -> AsyncEngine:

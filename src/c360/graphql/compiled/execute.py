@@ -20,6 +20,7 @@ reports errors the way clients expect (partial data, paths, codes).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from inspect import isawaitable
 from typing import Any
 
@@ -236,85 +237,125 @@ class _Run:
 
 
 async def _all(awaitables: list[Any], loop: asyncio.AbstractEventLoop) -> list[Any]:
-    """``asyncio.gather``, except that the first failure cancels the rest (the request is
+    """``asyncio.gather``, except that the first failure stops the rest (the request is
     about to be answered another way, and nothing of this one may run on beside it), and
-    that a coroutine runs at once, in this tick, until it first waits.
+    that no coroutine gets a task of its own.
 
-    Most resolvers below the first level await loader futures that are already done (a
-    policy's claims came with the customer, the summary reads the sections' rows) and
-    finish at once: they need no task, no loop turn, no gather. A coroutine that does
-    wait goes on in a task, as it would have from the start.
+    Each coroutine runs at once, in this tick, until it first waits. Most resolvers below
+    the first level await loader futures that are already done (a policy's claims came
+    with the customer, the summary reads the sections' rows) and finish there. One that
+    does wait is resumed by a callback on the future it waits for, as a task would be,
+    but without the task: a web page's 150 waiting resolvers cost a task, a wrapper
+    coroutine and two extra loop turns each. The futures are never cancelled from here
+    (the loaders share one future per key among all the fields that ask for it).
     """
-    results: list[Any] = [None] * len(awaitables)
-    waiting: list[tuple[int, asyncio.Future[Any]]] = []
-    awaited: list[Any] = []  # what the started coroutines wait for
+    driver = _Driver(loop, len(awaitables))
     try:
         for index, each in enumerate(awaitables):
             if not asyncio.iscoroutine(each):
-                waiting.append((index, asyncio.ensure_future(each, loop=loop)))
-                continue
-            try:
-                yielded = each.send(None)
-            except StopIteration as finished:
-                results[index] = finished.value
-                continue
-            waiting.append((index, loop.create_task(_go_on(each, yielded))))
-            awaited.append(yielded)
+                each = _awaiting(each)
+            driver.step(index, each)
     except BaseException:
         _discard(awaitables[index + 1 :])  # never started
-        _cancel([task for _, task in waiting], awaited)
+        driver.stop()
         raise
-    if waiting:
-        tasks = [task for _, task in waiting]
+    if driver.parked:
+        driver.finished = loop.create_future()
         try:
-            values = await asyncio.gather(*tasks)
+            await driver.finished
         except BaseException:
-            _cancel(tasks, awaited)
+            driver.stop()
             raise
-        for (index, _), value in zip(waiting, values, strict=True):
-            results[index] = value
-    return results
+    return driver.results
 
 
-async def _go_on(coroutine: Any, yielded: Any) -> Any:
-    """The rest of ``coroutine``, whose first step yielded ``yielded`` (the future it
-    waits for, or None to let the loop turn), driven the way a task drives one."""
-    while True:
-        try:
-            await _Yield(yielded)
-        except BaseException as exc:  # cancelled while it waited: it hears of it
-            step = coroutine.throw
-            argument: Any = exc
-        else:
-            step = coroutine.send
-            argument = None
-        try:
-            yielded = step(argument)
-        except StopIteration as finished:
-            return finished.value
+async def _awaiting(awaitable: Any) -> Any:
+    return await awaitable
 
 
-class _Yield:
-    """Hands what a coroutine yielded on to the task: a future to wait for, or None."""
+class _Driver:
+    """Drives coroutines the way tasks would: ``step`` runs one until it waits on a
+    future, and a done-callback on that future runs it on."""
 
-    __slots__ = ("value",)
+    __slots__ = ("loop", "results", "waiting", "parked", "finished", "stopped")
 
-    def __init__(self, value: Any) -> None:
-        self.value = value
+    def __init__(self, loop: asyncio.AbstractEventLoop, size: int) -> None:
+        self.loop = loop
+        self.results: list[Any] = [None] * size
+        # future -> the (index, coroutine) pairs waiting for it
+        self.waiting: dict[asyncio.Future[Any], list[tuple[int, Any]]] = {}
+        self.parked = 0  # coroutines waiting
+        self.finished: asyncio.Future[None] | None = None  # set when none is left
+        self.stopped = False
 
-    def __await__(self) -> Any:
-        yield self.value
+    def step(self, index: int, coroutine: Any) -> None:
+        """Run ``coroutine`` until it returns (its result is kept) or waits for a future
+        not yet done (it is parked on it); its error propagates."""
+        send = coroutine.send
+        while True:
+            try:
+                yielded = send(None)
+            except StopIteration as returned:
+                self.results[index] = returned.value
+                return
+            if yielded is None:  # a bare yield (asyncio.sleep(0)): on at the next turn
+                yielded = self.loop.create_future()
+                self.loop.call_soon(yielded.set_result, None)
+            elif getattr(yielded, "_asyncio_future_blocking", None) is None:
+                coroutine.close()  # what a task would refuse too
+                raise Unanswerable(f"a resolver yielded {yielded!r}")
+            else:
+                yielded._asyncio_future_blocking = False
+                if yielded.done():
+                    continue  # Future.__await__ returns its result on the next send
+            waiters = self.waiting.get(yielded)
+            if waiters is None:
+                self.waiting[yielded] = [(index, coroutine)]
+                yielded.add_done_callback(self._wake)
+            else:
+                waiters.append((index, coroutine))
+            self.parked += 1
+            return
+
+    def _wake(self, future: asyncio.Future[Any]) -> None:
+        waiters = self.waiting.pop(future, None)
+        if waiters is None or self.stopped:
+            return
+        self.parked -= len(waiters)
+        for position, (index, coroutine) in enumerate(waiters):
+            try:
+                self.step(index, coroutine)
+            except BaseException as exc:
+                for _, rest in waiters[position + 1 :]:
+                    _close(rest)
+                self.stop()
+                if self.finished is not None and not self.finished.done():
+                    if isinstance(exc, asyncio.CancelledError):
+                        self.finished.cancel()
+                    else:
+                        self.finished.set_exception(exc)
+                if not isinstance(exc, (Exception, asyncio.CancelledError)):
+                    raise
+                return
+        if not self.parked and self.finished is not None and not self.finished.done():
+            self.finished.set_result(None)
+
+    def stop(self) -> None:
+        """Close every parked coroutine; whatever their futures end with, nobody looks."""
+        self.stopped = True
+        waiting, self.waiting = self.waiting, {}
+        for future, waiters in waiting.items():
+            future.remove_done_callback(self._wake)
+            future.add_done_callback(observe)
+            for _, coroutine in waiters:
+                _close(coroutine)
+        self.parked = 0
 
 
-def _cancel(tasks: list[asyncio.Future[Any]], awaited: list[Any]) -> None:
-    for task in tasks:
-        task.cancel()
-        task.add_done_callback(observe)
-    # A task cancelled before its first step never hands its coroutine the future it
-    # waits for: whatever that future ends with, nobody else will look.
-    for each in awaited:
-        if asyncio.isfuture(each):
-            each.add_done_callback(observe)
+def _close(coroutine: Any) -> None:
+    # RuntimeError: it awaited in its cleanup, and nothing more can be done for it.
+    with contextlib.suppress(RuntimeError):
+        coroutine.close()
 
 
 def _discard(values: list[Any]) -> None:

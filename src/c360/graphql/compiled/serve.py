@@ -96,6 +96,7 @@ class CompiledQueries:
             field_groups=entry.requirements.field_groups_for(principal),
         )
         prefetch, db = entry.prefetch, context.db
+        db.uncancelled_waits = True  # the direct executor's way; the context is its alone
         pk = prefetch.customer_pk(coerced)
         prefetched = False
         if pk is not None:

@@ -51,8 +51,12 @@ class DbLoader(DataLoader[K, V]):
         # fields, and cancelling a task cancels the future it awaits: handed out as is,
         # a sibling elsewhere in the query waiting on the same key would be cancelled
         # too, and the whole request with it. So each caller gets its own future.
+        # The direct executor never cancels what it waits for, and takes the shared
+        # future as is (c360.graphql.compiled.execute).
         shared = super().load(key)
-        return shared if shared.done() else _own_future(shared)
+        if shared.done() or self.db.uncancelled_waits:
+            return shared
+        return _own_future(shared)
 
 
 def _own_future(shared: asyncio.Future[V]) -> asyncio.Future[V]:
