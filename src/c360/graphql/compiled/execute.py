@@ -178,21 +178,26 @@ class _Run:
     def _leaves(
         self, field: FieldPlan, values: list[Any], outputs: list[dict[str, Any]], key: str
     ) -> None:
-        serialize = field.serialize
         if field.typename is not None:
             for output, value in zip(outputs, values, strict=True):
                 output[key] = value
             return
+        serialize, passes = field.serialize, field.passes
         assert serialize is not None
         for output, value in zip(outputs, values, strict=True):
             if value is None:
                 if not field.nullable:
                     raise Unanswerable(f"null for the non-null {field.name}")
                 output[key] = None
+            elif type(value) is passes:
+                output[key] = value  # what the serialiser would return
             elif field.is_list:
                 output[key] = [self._leaf(field, item) for item in value]
             else:
-                output[key] = self._leaf(field, value)
+                serialized = serialize(value)
+                if serialized is None or serialized is Undefined:
+                    raise Unanswerable(f"{field.name} did not serialise")
+                output[key] = serialized
 
     @staticmethod
     def _leaf(field: FieldPlan, value: Any) -> Any:
@@ -200,6 +205,8 @@ class _Run:
             if field.is_list and field.items_nullable:
                 return None
             raise Unanswerable(f"null for the non-null {field.name}")
+        if type(value) is field.passes:
+            return value
         serialized = field.serialize(value)  # type: ignore[misc]
         if serialized is None or serialized is Undefined:
             raise Unanswerable(f"{field.name} did not serialise")
