@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+from decimal import Decimal
+from enum import Enum
 from inspect import isawaitable
 from typing import Any
 
@@ -99,13 +102,19 @@ class _Run:
             definition = field.strawberry_field
             resolver = definition.base_resolver
             info = Info(_raw_info=self.info, _field=definition)  # type: ignore[arg-type]
-            kwargs = convert_arguments(
-                self._arguments(field) if field.has_arguments else {},
-                definition.arguments,
-                scalar_registry=self.scalar_registry,
-                config=self.config,
-                info=info,
-            )
+            if field.constant_arguments is not None:
+                kwargs = dict(field.constant_arguments)
+            else:
+                kwargs = convert_arguments(
+                    self._arguments(field) if field.has_arguments else {},
+                    definition.arguments,
+                    scalar_registry=self.scalar_registry,
+                    config=self.config,
+                    info=info,
+                )
+                if field.arguments_fixed and all(map(_immutable, kwargs.values())):
+                    # The same for every request: converted once for the plan.
+                    field.constant_arguments = dict(kwargs)
             if resolver.info_parameter is not None:
                 kwargs[resolver.info_parameter.name] = info
             found = (resolver, resolver.self_parameter is not None, kwargs)
@@ -363,6 +372,15 @@ def _close(coroutine: Any) -> None:
     # RuntimeError: it awaited in its cleanup, and nothing more can be done for it.
     with contextlib.suppress(RuntimeError):
         coroutine.close()
+
+
+_IMMUTABLE = (str, int, float, Decimal, dt.date, dt.time, Enum, type(None))
+
+
+def _immutable(value: Any) -> bool:
+    """Whether a converted argument can be shared by requests (a resolver could change
+    a list or an input object it was given)."""
+    return isinstance(value, _IMMUTABLE)
 
 
 def _discard(values: list[Any]) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 from c360.graphql.query_analysis import operation_named
 from graphql import (
+    ArgumentNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -36,9 +37,14 @@ from graphql import (
     GraphQLSchema,
     GraphQLString,
     InlineFragmentNode,
+    ListValueNode,
+    Node,
+    ObjectFieldNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    VariableNode,
     is_abstract_type,
     is_leaf_type,
 )
@@ -69,6 +75,10 @@ class FieldPlan:
     # classes): the executor converts its arguments once and calls it directly.
     strawberry_field: Any = None
     has_arguments: bool = False
+    # No variable in its arguments: they convert the same on every request, and the
+    # executor keeps their converted form here after the first (when immutable).
+    arguments_fixed: bool = False
+    constant_arguments: dict[str, Any] | None = None
     nullable: bool = True
     is_list: bool = False
     items_nullable: bool = True
@@ -180,6 +190,7 @@ class _Planner:
             raise _Unsupported("unknown field")
         plan = FieldPlan(key=key, name=name, node=node, definition=definition)
         plan.has_arguments = bool(definition.args)
+        plan.arguments_fixed = not any(map(_uses_variables, node.arguments or ()))
         resolve = definition.resolve
         strawberry_field = (definition.extensions or {}).get("strawberry-definition")
         if resolve is None or getattr(resolve, "_is_default", False):
@@ -241,6 +252,18 @@ def _serializer(output: Any) -> Callable[[Any], Any]:
         return serialize(value) if name is None else name
 
     return serialize_enum
+
+
+def _uses_variables(node: Node) -> bool:
+    if isinstance(node, VariableNode):
+        return True
+    if isinstance(node, ArgumentNode | ObjectFieldNode):
+        return _uses_variables(node.value)
+    if isinstance(node, ListValueNode):
+        return any(map(_uses_variables, node.values))
+    if isinstance(node, ObjectValueNode):
+        return any(map(_uses_variables, node.fields))
+    return False
 
 
 def _callable_directly(strawberry_field: Any) -> bool:
