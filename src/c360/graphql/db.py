@@ -30,8 +30,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.engine import Dialect, Result
+from sqlalchemy.engine import Dialect, FrozenResult, Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
 from c360.graphql.statement_batch import (
     Batchable,
@@ -145,12 +146,10 @@ class RequestDatabase:
                     each.future.set_result(result)
 
     async def _run(self, pending: list[_Pending]) -> list[Result[Any]]:
-        connection = await self._connected()
-        self.statements += 1
         if len(pending) == 1:  # no JSON needed; the prepared copy has a stable SQL text
             only = pending[0]
             params = {f"__b{index}": value for index, value in enumerate(only.values)}
-            return [await connection.execute(only.prepared.template, params)]
+            return [await self._execute(only.prepared.template, params)]
         items = [each.prepared for each in pending]
         combined, prefixes = combined_statement(items, self.dialect)
         params = {
@@ -158,15 +157,35 @@ class RequestDatabase:
             for prefix, each in zip(prefixes, pending, strict=True)
             for index, value in enumerate(each.values)
         }
-        row = (await connection.execute(combined, params)).one()
+        row = (await self._execute(combined, params)).one()
         return decode_results(items, row, self.dialect.name)
 
-    async def _connected(self) -> AsyncConnection:
+    async def _execute(self, statement: Any, params: dict[str, Any]) -> Result[Any]:
+        if self._one_statement and self._connection is None:
+            # The request's only statement: checkout, read and checkin in one step
+            # (one greenlet, not three), since no second statement may follow anyway.
+            self._check_may_read()
+            self.statements += 1
+            frozen = await greenlet_spawn(self._read_alone, statement, params)
+            return frozen()
+        connection = await self._connected()
+        self.statements += 1
+        return await connection.execute(statement, params)
+
+    def _read_alone(self, statement: Any, params: dict[str, Any]) -> FrozenResult[Any]:
+        with self._engine.sync_engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            return connection.execute(statement, params).freeze()
+
+    def _check_may_read(self) -> None:
         if self._closed:
             raise RequestDatabaseClosed("the request has been answered")
         if self._one_statement and self.statements:
             self.snapshot_needed = True
             raise SnapshotNeeded("a second statement, outside a snapshot")
+
+    async def _connected(self) -> AsyncConnection:
+        self._check_may_read()
         if self._connection is None:
             self._connection = await self._open()
         return self._connection
