@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from gqltest import count_statements, new_database
-from sqlalchemy import bindparam, func, select, union_all
+from sqlalchemy import bindparam, event, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from c360.customers.models import Customer
@@ -157,3 +157,45 @@ async def test_statements_built_for_one_call_are_not_kept_alive(engine: AsyncEng
     finally:
         await db.close()
     assert len(statement_batch._by_identity._entries) == before
+
+
+async def test_the_combined_statement_is_sent_as_sqlalchemy_would_send_it(
+    engine: AsyncEngine,
+) -> None:
+    # On PostgreSQL the combined statement goes out as its text, compiled once, with its
+    # parameters through their types' bind processing (enum arrays, timestamps): the
+    # driver must see exactly what executing the construct would have given it.
+    from c360.graphql.statement_batch import batchable, combined_statement
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's combined statement is executed as a construct")
+    since = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    statements = [
+        (holdings._holdings(True), {"ids": [2, 3, 6], "statuses": [HoldingStatus.ACTIVE]}),
+        (select(customer.c.id).where(customer.c.created_at > bindparam("since")), {"since": since}),
+    ]
+    prepared = [batchable(each, params, engine.dialect) for each, params in statements]
+    combined = combined_statement([item for item, _ in prepared], engine.dialect)  # type: ignore[misc]
+    params = {
+        f"{prefix}__b{index}": value
+        for prefix, (_, values) in zip(combined.prefixes, prepared, strict=True)  # type: ignore[misc]
+        for index, value in enumerate(values)
+    }
+    sent: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        sent.append((statement, tuple(parameters)))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with engine.connect() as conn:
+            as_construct = (await conn.execute(combined.statement, params)).one()
+            assert combined.text is not None
+            as_text = (
+                await conn.exec_driver_sql(combined.text, combined.driver_parameters(params))
+            ).one()
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert sent[0] == sent[1]
+    assert as_text == as_construct
+    assert ["active"] in sent[0][1]  # the enum array went out as its stored strings

@@ -151,16 +151,21 @@ class RequestDatabase:
             params = {f"__b{index}": value for index, value in enumerate(only.values)}
             return [await self._execute(only.prepared.template, params)]
         items = [each.prepared for each in pending]
-        combined, prefixes = combined_statement(items, self.dialect)
+        combined = combined_statement(items, self.dialect)
         params = {
             f"{prefix}__b{index}": value
-            for prefix, each in zip(prefixes, pending, strict=True)
+            for prefix, each in zip(combined.prefixes, pending, strict=True)
             for index, value in enumerate(each.values)
         }
-        row = (await self._execute(combined, params)).one()
+        if combined.text is None:
+            row = (await self._execute(combined.statement, params)).one()
+        else:  # compiled once (statement_batch.Combined): the text, as SQLAlchemy sends it
+            row = (await self._execute(combined.text, combined.driver_parameters(params))).one()
         return decode_results(items, row, self.dialect.name)
 
-    async def _execute(self, statement: Any, params: dict[str, Any]) -> Result[Any]:
+    async def _execute(self, statement: Any, params: Any) -> Result[Any]:
+        """``statement`` (a construct with a dict of parameters, or SQL text with a tuple)
+        on the request's connection."""
         if self._one_statement and self._connection is None:
             # The request's only statement: checkout, read and checkin in one step
             # (one greenlet, not three), since no second statement may follow anyway.
@@ -170,11 +175,15 @@ class RequestDatabase:
             return frozen()
         connection = await self._connected()
         self.statements += 1
+        if isinstance(statement, str):
+            return await connection.exec_driver_sql(statement, params)
         return await connection.execute(statement, params)
 
-    def _read_alone(self, statement: Any, params: dict[str, Any]) -> FrozenResult[Any]:
+    def _read_alone(self, statement: Any, params: Any) -> FrozenResult[Any]:
         with self._engine.sync_engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT")
+            if isinstance(statement, str):
+                return connection.exec_driver_sql(statement, params).freeze()
             return connection.execute(statement, params).freeze()
 
     def _check_may_read(self) -> None:

@@ -52,7 +52,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, ColumnElement
 from sqlalchemy.sql.visitors import replacement_traverse
 
-__all__ = ["Batchable", "batchable", "combined_statement", "decode_results"]
+__all__ = ["Batchable", "Combined", "batchable", "combined_statement", "decode_results"]
 
 _ORDINAL = "_c360_ord"
 # Columns whose IN lists become arrays on PostgreSQL (ids, codes, enum values).
@@ -208,19 +208,58 @@ def _build(statement: Select[Any], dialect: Dialect) -> Batchable | None:
     )
 
 
-def combined_statement(
-    items: Sequence[Batchable], dialect: Dialect
-) -> tuple[Select[Any], list[str]]:
-    """One SELECT with a JSON column per item, and each item's parameter name prefix."""
+class Combined:
+    """The combined statement of some items, and each item's parameter name prefix.
+
+    On PostgreSQL it also carries its SQL text, compiled once: a dozen sections make a
+    large statement, and executing it as a construct would build and hash its cache key
+    (a deep tuple) on every request to find that same text. Its columns are all text,
+    so the rows need none of SQLAlchemy's result processing either.
+    """
+
+    __slots__ = ("statement", "prefixes", "text", "positions", "processors", "_compiled")
+
+    def __init__(self, statement: Select[Any], prefixes: list[str], dialect: Dialect) -> None:
+        self.statement = statement
+        self.prefixes = prefixes
+        self.text: str | None = None
+        compiled = statement.compile(dialect=dialect)
+        if (
+            dialect.name == "postgresql"
+            and compiled.positional
+            and compiled.positiontup is not None
+            and not compiled.literal_execute_params
+            and not compiled.post_compile_params
+        ):
+            self.text = compiled.string
+            self.positions = tuple(compiled.positiontup)
+            self.processors = compiled._bind_processors
+            self._compiled = compiled
+
+    def driver_parameters(self, params: dict[str, Any]) -> tuple[Any, ...]:
+        """``params`` as the driver takes them for ``text``: positional, each through its
+        type's bind processing, as SQLAlchemy's execution would send them."""
+        values = self._compiled.construct_params(params, escape_names=False)
+        processors = self.processors
+        return tuple(
+            processors[key](values[key]) if key in processors else values[key]
+            for key in self.positions
+        )
+
+
+def combined_statement(items: Sequence[Batchable], dialect: Dialect) -> Combined:
+    """One SELECT with a JSON column per item."""
     # Keyed by the items' identities (they are cached and long-lived); the items are kept
     # in the entry and compared, so a recycled id can never pick a stale statement.
     key = (tuple(map(id, items)), dialect.name)
     found = _combined.peek(key)
     if found is not None and all(a is b for a, b in zip(found[0], items, strict=True)):
-        return found[1]
-    built = _build_combined(items, dialect.name)
-    _combined.put(key, (tuple(items), built))
-    return built
+        combined: Combined = found[1]
+        return combined
+    statement, prefixes = _build_combined(items, dialect.name)
+    combined = Combined(statement, prefixes, dialect)
+    _combined.put(key, (tuple(items), combined))
+    return combined
 
 
 def _build_combined(items: Sequence[Batchable], dialect_name: str) -> tuple[Select[Any], list[str]]:
