@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from gqltest import Api, new_database, serve
+from gqltest import Api, count_statements, new_database, serve
 
 from c360.customers.models import PartyType
 from c360.graphql.ids import encode_id
@@ -47,12 +47,17 @@ async def world(database_factory: Any) -> AsyncIterator[World]:
             organisation_name="Pérez Hermanos S.L.",
         ),
         "other": rows.customer(given_name="Ola", family_name="Kot"),
+        "omar": rows.customer(given_name="Omar", family_name="Haddad", country_code="AE"),
+        "zofia": rows.customer(given_name="Zofia", family_name="Wrona"),
     }
     rows.email(pk["lucja"], "Lucja.Perez@Example.com")
     rows.email(pk["juan"], "juan@example.es")
     rows.phone(pk["lucja"], "+48601234567")
     rows.phone(pk["juan"], "+34612345678")
     rows.phone(pk["other"], "+48501999888")
+    rows.phone(pk["omar"], "+971501234987")
+    # Ends in ...334567: just past every number ending in 234567.
+    rows.phone(pk["zofia"], "+48601334567")
     rows.holding(pk["lucja"], account, account_ref_masked="**** 4321", account_ref_last4="4321")
     rows.holding(pk["other"], account, account_ref_masked="**** 8765", account_ref_last4="8765")
     url = await new_database(database_factory)
@@ -140,6 +145,21 @@ async def test_phone_in_any_format(world: World, query: str) -> None:
     ]
 
 
+@pytest.mark.parametrize("query", ["+971501234987", "00971 50 123 4987", "501234987"])
+async def test_phone_starting_with_a_nine(world: World, query: str) -> None:
+    result = await _search(world, query)
+    assert [(e["node"]["id"], e["matchedOn"]) for e in result["edges"]] == [
+        (world.ids["omar"], "PHONE")
+    ]
+
+
+@pytest.mark.parametrize(("query", "key"), [("234 567", "lucja"), ("334567", "zofia")])
+async def test_phone_digits_match_the_numbers_ending_in_them_only(
+    world: World, query: str, key: str
+) -> None:
+    assert await _found(world, query) == [world.ids[key]]
+
+
 async def test_account_last_four_digits(world: World) -> None:
     result = await _search(world, "4321")
     assert [(e["node"]["id"], e["matchedOn"]) for e in result["edges"]] == [
@@ -174,6 +194,34 @@ async def test_no_match_is_an_empty_list(world: World, query: str) -> None:
 async def test_a_query_too_short_to_search_is_an_invalid_argument(world: World, query: str) -> None:
     errors = await world.api.errors(SEARCH, {"query": query})
     assert errors[0]["extensions"]["code"] == "INVALID_ARGUMENT"
+
+
+PAGE_ONLY = """query($query: String!) {
+  searchCustomers(query: $query, first: 10) { edges { matchedOn node { id displayName } } }
+}"""
+
+
+@pytest.mark.parametrize(
+    ("one", "another"),
+    [
+        ("+48 601 234 567", "+971501234987"),
+        ("lucja.perez@example.com", "juan@example.es"),
+        ("4321", "8765"),
+        ("12345678Z", "99999999R"),  # found, and not found
+        ("85010112345", "48601334567"),  # a phone number or a national id
+    ],
+)
+async def test_a_search_is_one_statement_of_the_same_text_whatever_is_searched(
+    world: World, one: str, another: str
+) -> None:
+    # The query's values travel as parameters: PostgreSQL prepares and plans the
+    # statement once per connection, not once per number searched.
+    with count_statements(world.api.engine) as log:
+        first = await world.api.data(PAGE_ONLY, {"query": one})
+        second = await world.api.data(PAGE_ONLY, {"query": another})
+    assert first["searchCustomers"]["edges"] and second is not None
+    assert len(log.statements) == 2
+    assert log.statements[0] == log.statements[1]
 
 
 async def test_results_page_with_cursors(world: World) -> None:

@@ -10,6 +10,11 @@ statement and every customer keeps its best match:
     rank 2  every word of the query somewhere in the name
 
 Within a rank, results are ordered by name, then id.
+
+The statements for every query but a name are built once per shape of plan (which
+lookups apply) and scope, with the query's values as bound parameters: building and
+hashing a ``select()`` cost more CPU than running it, and a SQL text that changed with
+every query was another statement for PostgreSQL to prepare and plan on each search.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -26,6 +32,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     case,
     func,
     literal,
@@ -137,43 +144,114 @@ def _match(customer_id: ColumnElement[int], score: ColumnElement[int]) -> Select
     return select(customer_id.label("customer_id"), score.label("score"))
 
 
-def _lookups(plan: SearchPlan) -> list[Select[int, int]]:
-    lookups: list[Select[int, int]] = []
+# The values of the lookups that are built once: placeholders, given at execution.
+_EMAIL_KIND = bindparam("email_kind", type_=contact_point.c.kind.type)
+_EMAIL = bindparam("email", type_=String())
+_PHONE_KIND = bindparam("phone_kind", type_=contact_point.c.kind.type)
+_PHONE_KEY = bindparam("phone_key", type_=String())
+_PHONE_KEY_END = bindparam("phone_key_end", type_=String())
+_ACCOUNT_LAST4 = bindparam("account_last4", type_=String())
+_NATIONAL_ID_HASH = bindparam("national_id_hash", type_=String())
+_LIMIT = bindparam("limit", type_=Integer())
+_OFFSET = bindparam("offset", type_=Integer())
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """Which of the lookups that take bound values a plan calls for."""
+
+    email: bool
+    phone: bool
+    account: bool
+    national_id: bool
+
+    @classmethod
+    def of(cls, plan: SearchPlan) -> _Shape:
+        return cls(
+            email=plan.email is not None,
+            phone=plan.phone_key is not None,
+            account=plan.account_last4 is not None,
+            national_id=plan.national_id_hash is not None,
+        )
+
+
+def _values(plan: SearchPlan) -> dict[str, Any]:
+    """The bound values of ``plan``'s lookups, by parameter name."""
+    values: dict[str, Any] = {}
     if plan.email is not None:
+        values.update(email_kind=ContactKind.EMAIL, email=plan.email)
+    if plan.phone_key is not None:
+        values.update(
+            phone_kind=ContactKind.PHONE,
+            phone_key=plan.phone_key,
+            phone_key_end=_next_prefix(plan.phone_key),
+        )
+    if plan.account_last4 is not None:
+        values["account_last4"] = plan.account_last4
+    if plan.national_id_hash is not None:
+        values["national_id_hash"] = plan.national_id_hash
+    return values
+
+
+def _next_prefix(key: str) -> str:
+    """The least string above every string that starts with ``key`` (which is not empty)."""
+    return key[:-1] + chr(ord(key[-1]) + 1)
+
+
+def _starts_with(column: ColumnElement[str], dialect_name: str) -> ColumnElement[bool]:
+    """``column`` starts with the phone key, as a range of the two bound keys.
+
+    ``LIKE :key || '%'`` would not do: with the key bound, PostgreSQL's generic plan
+    cannot see a prefix and scans every phone number. The range is the same set of
+    strings compared byte by byte, which is what PostgreSQL's ``~>=~``/``~<~`` do (the
+    operators of the ``text_pattern_ops`` index, whatever the collation) and what
+    SQLite's default BINARY collation does.
+    """
+    if dialect_name == "postgresql":
+        return and_(
+            column.op("~>=~", is_comparison=True)(_PHONE_KEY),
+            column.op("~<~", is_comparison=True)(_PHONE_KEY_END),
+        )
+    return and_(column >= _PHONE_KEY, column < _PHONE_KEY_END)
+
+
+def _lookups(shape: _Shape, dialect_name: str) -> list[Select[int, int]]:
+    lookups: list[Select[int, int]] = []
+    if shape.email:
         lookups.append(
             _match(contact_point.c.customer_id, _fixed_score(0, MatchKind.EMAIL)).where(
-                contact_point.c.kind == ContactKind.EMAIL,
-                contact_point.c.search_key == plan.email,
+                contact_point.c.kind == _EMAIL_KIND,
+                contact_point.c.search_key == _EMAIL,
             )
         )
-    if plan.phone_key is not None:
+    if shape.phone:
         whole_number = case(
-            (contact_point.c.search_key == plan.phone_key, _fixed_score(0, MatchKind.PHONE)),
+            (contact_point.c.search_key == _PHONE_KEY, _fixed_score(0, MatchKind.PHONE)),
             else_=_fixed_score(1, MatchKind.PHONE),
         )
         lookups.append(
             _match(contact_point.c.customer_id, whole_number).where(
-                contact_point.c.kind == ContactKind.PHONE,
-                # Rendered into the SQL, not bound: a prefix the planner can see lets
-                # PostgreSQL use the text_pattern_ops index under the generic plans
-                # c360.database asks for. Digits only, so nothing to escape.
-                contact_point.c.search_key.startswith(
-                    literal(plan.phone_key, String(), literal_execute=True)
-                ),
+                contact_point.c.kind == _PHONE_KIND,
+                _starts_with(contact_point.c.search_key, dialect_name),
             )
         )
-    if plan.account_last4 is not None:
+    if shape.account:
         lookups.append(
             _match(holding.c.customer_id, _fixed_score(1, MatchKind.ACCOUNT_REF)).where(
-                holding.c.account_ref_last4 == plan.account_last4
+                holding.c.account_ref_last4 == _ACCOUNT_LAST4
             )
         )
-    if plan.national_id_hash is not None:
+    if shape.national_id:
         lookups.append(
             _match(customer.c.id, _fixed_score(0, MatchKind.NATIONAL_ID)).where(
-                customer.c.national_id_hash == plan.national_id_hash
+                customer.c.national_id_hash == _NATIONAL_ID_HASH
             )
         )
+    return lookups
+
+
+def _all_lookups(plan: SearchPlan, dialect_name: str) -> list[Select[int, int]]:
+    lookups = _lookups(_Shape.of(plan), dialect_name)
     if plan.name is not None:
         lookups.append(_name_lookup(plan.name))
     return lookups
@@ -201,14 +279,44 @@ def _like_escaped(text: str) -> str:
     return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
-def _best_scores(plan: SearchPlan) -> Any:
-    lookups = _lookups(plan)
+def _best_scores(lookups: list[Select[int, int]]) -> Any:
     matches = (lookups[0] if len(lookups) == 1 else union_all(*lookups)).subquery("matches")
     return (
         select(matches.c.customer_id, func.min(matches.c.score).label("score"))
         .group_by(matches.c.customer_id)
         .subquery("best")
     )
+
+
+def _page(lookups: list[Select[int, int]], scope: CustomerScope) -> Select[Any]:
+    best = _best_scores(lookups)
+    return (
+        select(customer, best.c.score.label("search_score"))
+        .join(best, best.c.customer_id == customer.c.id)
+        .where(*_visible(scope))
+        .order_by(best.c.score, customer.c.search_name, customer.c.id)
+        .limit(_LIMIT)
+        .offset(_OFFSET)
+    )
+
+
+def _count(lookups: list[Select[int, int]], scope: CustomerScope) -> Select[Any]:
+    best = _best_scores(lookups)
+    stmt = select(func.count()).select_from(best)
+    if not scope.unrestricted:
+        stmt = stmt.join(customer, customer.c.id == best.c.customer_id).where(*_visible(scope))
+    return stmt
+
+
+# One per shape and scope in use (partners, branches, signed-in customers).
+@lru_cache(maxsize=256)
+def _page_statement(shape: _Shape, scope: CustomerScope, dialect_name: str) -> Select[Any]:
+    return _page(_lookups(shape, dialect_name), scope)
+
+
+@lru_cache(maxsize=256)
+def _count_statement(shape: _Shape, scope: CustomerScope, dialect_name: str) -> Select[Any]:
+    return _count(_lookups(shape, dialect_name), scope)
 
 
 async def find_customers(
@@ -220,16 +328,11 @@ async def find_customers(
     scope: CustomerScope = UNRESTRICTED,
 ) -> list[SearchHit]:
     """The best-ranked ``limit`` customers ``scope`` may see, after the first ``offset``."""
-    best = _best_scores(plan)
-    stmt = (
-        select(customer, best.c.score.label("search_score"))
-        .join(best, best.c.customer_id == customer.c.id)
-        .where(*_visible(scope))
-        .order_by(best.c.score, customer.c.search_name, customer.c.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    rows = (await conn.execute(stmt)).all()
+    if plan.name is not None:  # its patterns are written into the SQL: built each time
+        stmt = _page(_all_lookups(plan, conn.dialect.name), scope)
+    else:
+        stmt = _page_statement(_Shape.of(plan), scope, conn.dialect.name)
+    rows = (await conn.execute(stmt, {**_values(plan), "limit": limit, "offset": offset})).all()
     return [
         SearchHit(
             customer=row, rank=row.search_score // 10, matched_on=MatchKind(row.search_score % 10)
@@ -241,11 +344,11 @@ async def find_customers(
 async def count_matches(
     conn: AsyncConnection, plan: SearchPlan, *, scope: CustomerScope = UNRESTRICTED
 ) -> int:
-    best = _best_scores(plan)
-    stmt = select(func.count()).select_from(best)
-    if not scope.unrestricted:
-        stmt = stmt.join(customer, customer.c.id == best.c.customer_id).where(*_visible(scope))
-    return int((await conn.execute(stmt)).scalar_one())
+    if plan.name is not None:
+        stmt = _count(_all_lookups(plan, conn.dialect.name), scope)
+    else:
+        stmt = _count_statement(_Shape.of(plan), scope, conn.dialect.name)
+    return int((await conn.execute(stmt, _values(plan))).scalar_one())
 
 
 def _visible(scope: CustomerScope) -> list[ColumnElement[bool]]:
