@@ -294,3 +294,42 @@ async def test_answers_that_started_before_the_learning_do_not_judge_the_plan(ap
     )
     await api.data(document, {"id": encode_id("Customer", 66)})  # one statement
     assert await _in_transaction(api, document, {"id": encode_id("Customer", 67)}) == [False]
+
+
+async def test_a_search_answered_in_one_statement_reads_it_outside_a_transaction(
+    api: Api,
+) -> None:
+    if api.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite reads outside a transaction anyway")
+    search = """query($q: String!) {
+      searchCustomers(query: $q, first: 10) { edges { matchedOn node { id displayName } } }
+    }"""
+    first = await _in_transaction(api, search, {"q": "+48601000007"})
+    # Learned: the plan takes one statement, a snapshot by itself.
+    again = await _in_transaction(api, search, {"q": "+48601000008"})
+    assert (first, again) == ([True], [False])
+    data = await api.data(search, {"q": "+48601000009"})
+    assert [edge["matchedOn"] for edge in data["searchCustomers"]["edges"]] == ["PHONE"]
+
+
+async def test_a_list_learned_in_one_statement_still_answers_a_page_that_needs_more(
+    api: Api,
+) -> None:
+    # Learned from a page past the end (no customers, so no sections to read), the
+    # plan expects one statement; a page with customers needs two, is refused the
+    # second, and is answered afresh in a snapshot, the same as a plan that learned
+    # nothing.
+    page = """query($after: String) {
+      customers(first: 2, after: $after) { edges { node { id contactPoints { kind } } } }
+    }"""
+    walk = "query($after: String) { customers(first: 100, after: $after) { edges { cursor } } }"
+    last = None
+    while edges := (await api.data(walk, {"after": last}))["customers"]["edges"]:
+        last = edges[-1]["cursor"]
+    past_the_end = {"after": last}
+    assert (await api.data(page, past_the_end))["customers"]["edges"] == []
+    count, data = await _statements(api, page, {"after": None})
+    assert data == await api.data(f"{page}\n# fresh", {"after": None})
+    assert len(data["customers"]["edges"]) == 2
+    if api.engine.dialect.name == "postgresql":
+        assert count == 1 + 2  # the refused start, then the fresh answer

@@ -19,6 +19,10 @@ by the section's own ids, known only a level later; for those, a loader keyed by
 customer (``_FILLED_BY_CUSTOMER``) reads them for all of the customer's sections in the
 same statement and fills the section-keyed loader's cache. The teller's view is then
 one statement.
+
+Any plan (a search, a list) also learns whether its answers take one statement; one
+that does then reads outside a transaction (``RequestDatabase.read_in_one_statement``),
+and an answer that needs a second after all is refused it and answered afresh.
 """
 
 from __future__ import annotations
@@ -110,6 +114,12 @@ class CustomerPrefetch:
                 elif isinstance(key, tuple) and key and key[0] == pk:
                     used.add((name, key[1:]))
         self._keys = frozenset(used)
+
+    def learn_statements(self, statements: int) -> None:
+        """For a plan that is not about one customer (a search, a list): whether an
+        answer took one statement, which then reads outside a transaction too."""
+        if self.one_statement is None and statements:
+            self.one_statement = statements == 1
 
     def refused(self) -> None:
         """An answer expected in one statement asked for a second."""

@@ -99,9 +99,9 @@ class CompiledQueries:
         db.uncancelled_waits = True  # the direct executor's way; the context is its alone
         pk = prefetch.customer_pk(coerced)
         prefetched = False
+        if prefetch.one_statement:
+            db.read_in_one_statement()
         if pk is not None:
-            if prefetch.one_statement:
-                db.read_in_one_statement()
             prefetched = prefetch.start(context.loaders, pk)
         try:
             data = await execute_plan(
@@ -118,6 +118,8 @@ class CompiledQueries:
             return Outcome.ABANDONED
         if pk is not None:
             prefetch.learn(context.loaders, pk, db.statements if prefetched else None)
+        else:
+            prefetch.learn_statements(db.statements)
         limit = self._limits.cost_budget if budget is None else budget
         payload = {"data": data, "extensions": {"cost": {"requested": cost, "limit": limit}}}
         return Response(
