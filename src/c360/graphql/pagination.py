@@ -91,17 +91,54 @@ def build_connection(
 ) -> Connection[NodeT]:
     """A page from ``items``, fetched with one more than ``limit`` to tell if more follow."""
     page = items[:limit]
-    edges = [Edge(cursor=cursor(item), node=node(item)) for item in page]
+    edges: list[Edge[NodeT]] = [_LazyEdge(item, node(item), cursor) for item in page]
     return Connection(
         edges=edges,
-        page_info=PageInfo(
+        page_info=_LazyPageInfo(
             has_next_page=len(items) > limit,
             has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            first=edges[0] if edges else None,
+            last=edges[-1] if edges else None,
         ),
         _count=count,
     )
+
+
+class _LazyEdge(Edge[NodeT]):
+    """An edge whose cursor is encoded when a field asks for it: most pages are read
+    without cursors (a teller's latest interactions, a web page of customers)."""
+
+    def __init__(self, item: Any, node: NodeT, cursor: Callable[[Any], str]) -> None:
+        self._item = item
+        self._encode = cursor
+        self.node = node
+
+    @property  # type: ignore[misc]
+    def cursor(self) -> str:
+        return self._encode(self._item)
+
+
+class _LazyPageInfo(PageInfo):
+    def __init__(
+        self,
+        *,
+        has_next_page: bool,
+        has_previous_page: bool,
+        first: Edge[Any] | None,
+        last: Edge[Any] | None,
+    ) -> None:
+        self.has_next_page = has_next_page
+        self.has_previous_page = has_previous_page
+        self._first = first
+        self._last = last
+
+    @property  # type: ignore[misc]
+    def start_cursor(self) -> str | None:
+        return None if self._first is None else self._first.cursor
+
+    @property  # type: ignore[misc]
+    def end_cursor(self) -> str | None:
+        return None if self._last is None else self._last.cursor
 
 
 def encode_cursor(kind: str, *values: Any) -> str:
