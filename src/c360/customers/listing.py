@@ -124,7 +124,9 @@ async def list_customers(
 ) -> Sequence[Row[Any]]:
     """Up to ``limit`` visible customers matching ``filter`` in ``order``, after ``after``."""
     column = _SORT_COLUMNS[order.field]
-    stmt = select(customer).where(*filter_clauses(filter, scope))
+    ids_above, ids_below = _id_range(order, after)
+    clauses = filter_clauses(filter, scope, ids_above=ids_above, ids_below=ids_below)
+    stmt = select(customer).where(*clauses)
     if after is not None:
         stmt = stmt.where(_after(column, order.direction, after))
     if order.direction is SortDirection.ASC:
@@ -155,12 +157,29 @@ def _after(
     return mine > bound if ascending else mine < bound
 
 
+def _id_range(order: CustomerOrder, after: ListPosition | None) -> tuple[int | None, int | None]:
+    """(above, below): the ids a page after ``after`` can hold; only an id order bounds them."""
+    if after is None or order.field is not CustomerOrderField.ID:
+        return None, None
+    if order.direction is SortDirection.ASC:
+        return after.id, None
+    return None, after.id
+
+
 def filter_clauses(
-    f: CustomerFilter, scope: CustomerScope = UNRESTRICTED
+    f: CustomerFilter,
+    scope: CustomerScope = UNRESTRICTED,
+    *,
+    ids_above: int | None = None,
+    ids_below: int | None = None,
 ) -> list[ColumnElement[bool]]:
-    """The filter, limited to the customers ``scope`` may see, as WHERE clauses on ``customer``."""
+    """The filter, limited to the customers ``scope`` may see, as WHERE clauses on ``customer``.
+
+    ``ids_above`` / ``ids_below``: the id range the caller limits the rows to as well (a
+    page's keyset), passed on to ``visible_condition``.
+    """
     clauses: list[ColumnElement[bool]] = []
-    visible = visible_condition(scope)
+    visible = visible_condition(scope, ids_above=ids_above, ids_below=ids_below)
     if visible is not None:
         clauses.append(visible)
     if f.segments is not None:
