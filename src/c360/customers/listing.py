@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Row,
+    Select,
     exists,
     func,
     literal,
@@ -43,7 +44,9 @@ __all__ = [
     "ListPosition",
     "SortDirection",
     "count_customers",
+    "count_statement",
     "list_customers",
+    "list_statement",
     "sort_value",
 ]
 
@@ -123,6 +126,19 @@ async def list_customers(
     scope: CustomerScope = UNRESTRICTED,
 ) -> Sequence[Row[Any]]:
     """Up to ``limit`` visible customers matching ``filter`` in ``order``, after ``after``."""
+    stmt = list_statement(filter=filter, order=order, limit=limit, after=after, scope=scope)
+    return (await conn.execute(stmt)).all()
+
+
+def list_statement(
+    *,
+    filter: CustomerFilter,
+    order: CustomerOrder,
+    limit: int,
+    after: ListPosition | None = None,
+    scope: CustomerScope = UNRESTRICTED,
+) -> Select[Any]:
+    """The statement ``list_customers`` runs (bench/explain_partner.py EXPLAINs it)."""
     column = _SORT_COLUMNS[order.field]
     ids_above, ids_below = _id_range(order, after)
     clauses = filter_clauses(filter, scope, ids_above=ids_above, ids_below=ids_below)
@@ -135,14 +151,18 @@ async def list_customers(
         ordering = [column.desc(), customer.c.id.desc()]
     if order.field is CustomerOrderField.ID:
         ordering = ordering[:1]
-    return (await conn.execute(stmt.order_by(*ordering).limit(limit))).all()
+    return stmt.order_by(*ordering).limit(limit)
 
 
 async def count_customers(
     conn: AsyncConnection, *, filter: CustomerFilter, scope: CustomerScope = UNRESTRICTED
 ) -> int:
-    stmt = select(func.count()).select_from(customer).where(*filter_clauses(filter, scope))
-    return int((await conn.execute(stmt)).scalar_one())
+    return int((await conn.execute(count_statement(filter=filter, scope=scope))).scalar_one())
+
+
+def count_statement(*, filter: CustomerFilter, scope: CustomerScope = UNRESTRICTED) -> Select[Any]:
+    """The statement ``count_customers`` runs."""
+    return select(func.count()).select_from(customer).where(*filter_clauses(filter, scope))
 
 
 def _after(
