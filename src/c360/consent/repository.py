@@ -11,7 +11,18 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, Table, bindparam, exists, select, true, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    Table,
+    bindparam,
+    exists,
+    literal,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from c360.consent.models import Consent, ConsentPurpose, Partner
@@ -102,7 +113,12 @@ def granted_now(
         ~superseded,
     ]
     if partner_id is not None:
-        conditions.append(granting.c.partner_id == partner_id)
+        # Rendered into the SQL, not bound: each partner gets a statement, and so a
+        # generic plan (c360.database asks for those), of its own. One plan for all would
+        # be made for whichever partner came first; a big partner's plan walks the
+        # customers, which for a partner with few costs a walk through all of them.
+        partner = literal(partner_id, consent.c.partner_id.type, literal_execute=True)
+        conditions.append(granting.c.partner_id == partner)
     if ids_above is not None:
         conditions.append(granting.c.customer_id > ids_above)
     if ids_below is not None:
