@@ -13,13 +13,16 @@ sharing customers, as bench/run picks it), starts `c360 serve`, warms up for 2 s
 the bench's query shape (bench/queries/<query>.c360.graphql; random customers for the
 teller, random cursors for the web and partner lists, random current phone numbers for
 the phone search) with wrk for --seconds, and prints one JSON line: rps, p50 and
-p99 in ms, and the server's CPU (user + system, and system alone) per request. With
+p99 in ms, the server's CPU (user + system, and system alone) per request, and the CPU
+per request of the PostgreSQL backends serving this database (the pool's connections, found
+in pg_stat_activity: other databases' load on a shared machine does not count). With
 --spy FILE it records py-spy (`--format raw` for a .txt name; SPY_NATIVE=1 adds C
 frames; `pip install py-spy` first). LOAD_VENV picks another virtualenv for the server.
 """
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import random
@@ -177,9 +180,29 @@ def wrk(sec):
     return json.loads(line[8:])
 
 
+def _db_backends() -> list[psutil.Process]:
+    """The PostgreSQL backends connected to the served database (the server's pool)."""
+    rows = _pg(
+        "SELECT pid FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    return [psutil.Process(int(pid)) for (pid,) in rows]
+
+
+def _cpu_s(processes: list[psutil.Process]) -> dict[int, float]:
+    """CPU seconds by pid of those of ``processes`` still running."""
+    seconds = {}
+    for x in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):  # a pooled connection closed meanwhile
+            seconds[x.pid] = sum(x.cpu_times()[:2])
+    return seconds
+
+
 wrk(2)
 procs = [psutil.Process(p.pid)] + psutil.Process(p.pid).children(recursive=True)
 cpu0 = sum(sum(x.cpu_times()[:2]) for x in procs)
+backends = _db_backends()
+db0 = _cpu_s(backends)
 sys0 = sum(x.cpu_times()[1] for x in procs)
 spy = None
 if a.spy:
@@ -206,6 +229,7 @@ if a.spy:
 w = wrk(a.seconds)
 cpu = sum(sum(x.cpu_times()[:2]) for x in procs) - cpu0
 sysc = sum(x.cpu_times()[1] for x in procs) - sys0
+db = sum(used - db0[pid] for pid, used in _cpu_s(backends).items() if pid in db0)
 if spy:
     spy.wait()
 n = w["requests"]
@@ -223,6 +247,7 @@ print(
             "errors": w.get("errors"),
             "cpu_ms_per_req": round(cpu * 1000 / n, 2),
             "sys_ms_per_req": round(sysc * 1000 / n, 2),
+            "db_cpu_ms_per_req": round(db * 1000 / n, 2),
         }
     )
 )

@@ -11,7 +11,18 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, Table, bindparam, exists, select, true, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    Table,
+    bindparam,
+    exists,
+    literal,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from c360.consent.models import Consent, ConsentPurpose, Partner
@@ -65,20 +76,34 @@ def current_consents(history: Iterable[Row[Any]]) -> list[Row[Any]]:
 
 
 def granted_now(
-    customer_id: ColumnElement[int], purpose: ConsentPurpose, *, partner_id: int | None = None
+    customer_id: ColumnElement[int],
+    purpose: ConsentPurpose,
+    *,
+    partner_id: int | None = None,
+    ids_above: int | None = None,
+    ids_below: int | None = None,
 ) -> ColumnElement[bool]:
     """SQL: the consent in force for (``customer_id``, ``purpose``[, ``partner_id``]) grants.
 
     The same rule as ``current_consents``, as an EXISTS for a WHERE clause: a granting row
     with no newer row (ties broken by id) for the same customer, purpose and partner.
     Without ``partner_id``, any partner's (or the partnerless) consent counts.
+    ``ids_above`` / ``ids_below`` also limit ``customer_id`` to that range, on the consent
+    rows: see ``c360.customers.visibility.visible_condition``.
     """
     granting: Table = consent.alias("granting")  # type: ignore[assignment]
     newer: Table = consent.alias("newer")  # type: ignore[assignment]
+    if partner_id is None:
+        same_partner = newer.c.partner_id.is_not_distinct_from(granting.c.partner_id)
+    else:
+        # Both rows are this partner's, so never null: a plain equality, which the
+        # consent indexes answer. PostgreSQL costs an IS NOT DISTINCT FROM probe so high
+        # that it reads and sorts every consent of the partner instead.
+        same_partner = newer.c.partner_id == granting.c.partner_id
     superseded = exists().where(
         newer.c.customer_id == granting.c.customer_id,
         newer.c.purpose == granting.c.purpose,
-        newer.c.partner_id.is_not_distinct_from(granting.c.partner_id),
+        same_partner,
         tuple_(newer.c.captured_at, newer.c.id) > tuple_(granting.c.captured_at, granting.c.id),
     )
     conditions = [
@@ -88,5 +113,14 @@ def granted_now(
         ~superseded,
     ]
     if partner_id is not None:
-        conditions.append(granting.c.partner_id == partner_id)
+        # Rendered into the SQL, not bound: each partner gets a statement, and so a
+        # generic plan (c360.database asks for those), of its own. One plan for all would
+        # be made for whichever partner came first; a big partner's plan walks the
+        # customers, which for a partner with few costs a walk through all of them.
+        partner = literal(partner_id, consent.c.partner_id.type, literal_execute=True)
+        conditions.append(granting.c.partner_id == partner)
+    if ids_above is not None:
+        conditions.append(granting.c.customer_id > ids_above)
+    if ids_below is not None:
+        conditions.append(granting.c.customer_id < ids_below)
     return exists().where(*conditions)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Row,
+    Select,
     exists,
     func,
     literal,
@@ -43,7 +44,9 @@ __all__ = [
     "ListPosition",
     "SortDirection",
     "count_customers",
+    "count_statement",
     "list_customers",
+    "list_statement",
     "sort_value",
 ]
 
@@ -123,8 +126,23 @@ async def list_customers(
     scope: CustomerScope = UNRESTRICTED,
 ) -> Sequence[Row[Any]]:
     """Up to ``limit`` visible customers matching ``filter`` in ``order``, after ``after``."""
+    stmt = list_statement(filter=filter, order=order, limit=limit, after=after, scope=scope)
+    return (await conn.execute(stmt)).all()
+
+
+def list_statement(
+    *,
+    filter: CustomerFilter,
+    order: CustomerOrder,
+    limit: int,
+    after: ListPosition | None = None,
+    scope: CustomerScope = UNRESTRICTED,
+) -> Select[Any]:
+    """The statement ``list_customers`` runs (bench/explain_partner.py EXPLAINs it)."""
     column = _SORT_COLUMNS[order.field]
-    stmt = select(customer).where(*filter_clauses(filter, scope))
+    ids_above, ids_below = _id_range(order, after)
+    clauses = filter_clauses(filter, scope, ids_above=ids_above, ids_below=ids_below)
+    stmt = select(customer).where(*clauses)
     if after is not None:
         stmt = stmt.where(_after(column, order.direction, after))
     if order.direction is SortDirection.ASC:
@@ -133,14 +151,18 @@ async def list_customers(
         ordering = [column.desc(), customer.c.id.desc()]
     if order.field is CustomerOrderField.ID:
         ordering = ordering[:1]
-    return (await conn.execute(stmt.order_by(*ordering).limit(limit))).all()
+    return stmt.order_by(*ordering).limit(limit)
 
 
 async def count_customers(
     conn: AsyncConnection, *, filter: CustomerFilter, scope: CustomerScope = UNRESTRICTED
 ) -> int:
-    stmt = select(func.count()).select_from(customer).where(*filter_clauses(filter, scope))
-    return int((await conn.execute(stmt)).scalar_one())
+    return int((await conn.execute(count_statement(filter=filter, scope=scope))).scalar_one())
+
+
+def count_statement(*, filter: CustomerFilter, scope: CustomerScope = UNRESTRICTED) -> Select[Any]:
+    """The statement ``count_customers`` runs."""
+    return select(func.count()).select_from(customer).where(*filter_clauses(filter, scope))
 
 
 def _after(
@@ -155,12 +177,29 @@ def _after(
     return mine > bound if ascending else mine < bound
 
 
+def _id_range(order: CustomerOrder, after: ListPosition | None) -> tuple[int | None, int | None]:
+    """(above, below): the ids a page after ``after`` can hold; only an id order bounds them."""
+    if after is None or order.field is not CustomerOrderField.ID:
+        return None, None
+    if order.direction is SortDirection.ASC:
+        return after.id, None
+    return None, after.id
+
+
 def filter_clauses(
-    f: CustomerFilter, scope: CustomerScope = UNRESTRICTED
+    f: CustomerFilter,
+    scope: CustomerScope = UNRESTRICTED,
+    *,
+    ids_above: int | None = None,
+    ids_below: int | None = None,
 ) -> list[ColumnElement[bool]]:
-    """The filter, limited to the customers ``scope`` may see, as WHERE clauses on ``customer``."""
+    """The filter, limited to the customers ``scope`` may see, as WHERE clauses on ``customer``.
+
+    ``ids_above`` / ``ids_below``: the id range the caller limits the rows to as well (a
+    page's keyset), passed on to ``visible_condition``.
+    """
     clauses: list[ColumnElement[bool]] = []
-    visible = visible_condition(scope)
+    visible = visible_condition(scope, ids_above=ids_above, ids_below=ids_below)
     if visible is not None:
         clauses.append(visible)
     if f.segments is not None:

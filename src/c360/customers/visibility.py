@@ -50,8 +50,17 @@ class CustomerScope:
 UNRESTRICTED = CustomerScope()
 
 
-def visible_condition(scope: CustomerScope) -> ColumnElement[bool] | None:
-    """The WHERE clause on ``customer`` for ``scope``; None when it limits nothing."""
+def visible_condition(
+    scope: CustomerScope, *, ids_above: int | None = None, ids_below: int | None = None
+) -> ColumnElement[bool] | None:
+    """The WHERE clause on ``customer`` for ``scope``; None when it limits nothing.
+
+    A caller that reads only ids above ``ids_above`` (or below ``ids_below``), as a page
+    in id order after a cursor does, says so here too: the partner's rule then repeats
+    the range on the consent rows, so that PostgreSQL reads the partner's consents from
+    the cursor on (it does not carry a range across the join's equality by itself) and
+    stops after a page, instead of reading them from the first. Other scopes ignore it.
+    """
     if scope.nothing:
         return false()
     clauses: list[ColumnElement[bool]] = []
@@ -61,7 +70,13 @@ def visible_condition(scope: CustomerScope) -> ColumnElement[bool] | None:
         clauses.append(customer.c.home_branch == scope.branch)
     if scope.partner_id is not None:
         clauses.append(
-            granted_now(customer.c.id, ConsentPurpose.PARTNER_SHARING, partner_id=scope.partner_id)
+            granted_now(
+                customer.c.id,
+                ConsentPurpose.PARTNER_SHARING,
+                partner_id=scope.partner_id,
+                ids_above=ids_above,
+                ids_below=ids_below,
+            )
         )
     if not clauses:
         return None
