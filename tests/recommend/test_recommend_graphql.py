@@ -13,7 +13,9 @@ query Page($first: Int!) {
   customers(first: $first) {
     edges { node {
       holdings { status product { code } }
-      nextBestProducts(first: 3) { productCode productName score expectedValue reasons modelVersion }
+      nextBestProducts(first: 3) {
+        productCode productName score expectedValue reasons modelVersion
+      }
     } }
   }
 }
@@ -57,7 +59,10 @@ async def test_a_page_is_scored_with_a_constant_number_of_statements(
 async def test_first_out_of_range_is_an_invalid_argument(
     recommend_engine: AsyncEngine, model_dir: tuple[Path, str], first: int
 ) -> None:
-    query = "query($first: Int!) { customers(first: 1) { edges { node { nextBestProducts(first: $first) { productCode } } } } }"
+    query = (
+        "query($first: Int!) { customers(first: 1) "
+        "{ edges { node { nextBestProducts(first: $first) { productCode } } } } }"
+    )
     async with serve(recommend_engine.url.render_as_string(False)) as api:
         codes = await api.error_codes(query, {"first": first})
     assert codes == {"INVALID_ARGUMENT"}
