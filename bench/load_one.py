@@ -9,7 +9,9 @@ goes" come from it). Against a database that already holds demo data:
         --query teller --workers 1 -c 8 --seconds 10 [--spy out.txt] [--env NAME=VALUE]
 
 It makes a teller token (for `--query partner`, a token of the partner with the most
-sharing customers, as bench/run picks it), starts `c360 serve`, warms up for 2 s, drives
+sharing customers, as bench/run picks it), starts `c360 serve`, warms up (--warmup, 35 s by
+default: a served worker freezes its filled caches out of the garbage collector's way 30 s
+after it starts, and before that every full collection walks them), drives
 the bench's query shape (bench/queries/<query>.c360.graphql; random customers for the
 teller, random cursors for the web and partner lists, random current phone numbers for
 the phone search) with wrk for --seconds, and prints one JSON line: rps, p50 and
@@ -43,6 +45,7 @@ ap.add_argument("--query", default="teller")
 ap.add_argument("--workers", type=int, default=1)
 ap.add_argument("-c", type=int, default=8)
 ap.add_argument("--seconds", type=int, default=10)
+ap.add_argument("--warmup", type=int, default=35, help="seconds of load before measuring")
 ap.add_argument("--spy")
 ap.add_argument("--database-url", required=True)
 ap.add_argument("--repo", default=str(REPO))
@@ -198,7 +201,7 @@ def _cpu_s(processes: list[psutil.Process]) -> dict[int, float]:
     return seconds
 
 
-wrk(2)
+wrk(a.warmup)
 procs = [psutil.Process(p.pid)] + psutil.Process(p.pid).children(recursive=True)
 cpu0 = sum(sum(x.cpu_times()[:2]) for x in procs)
 backends = _db_backends()
