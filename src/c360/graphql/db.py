@@ -11,9 +11,9 @@ field of a response (a summary and the lists it sums up) sees the same snapshot.
 runs each SELECT on its own; there a response may straddle a concurrent write.
 
 A request expected to need a single statement (``read_in_one_statement``: a teller's
-view or a search whose plan has been answered in one) reads without that transaction, since one
-statement sees one snapshot by itself; that saves the BEGIN and ROLLBACK round trips,
-two of its three. Should it ask for a second statement after all, the read is refused
+view or a search whose plan has been answered in one) reads without that transaction,
+since one statement sees one snapshot by itself; that saves the BEGIN and ROLLBACK
+round trips, two of its three. Should it ask for a second statement after all, the read is refused
 (``SnapshotNeeded``) and the caller answers the request afresh, in a snapshot.
 
 What ``connect()`` yields is not the connection itself but a reader over it: the SELECTs
